@@ -1,0 +1,637 @@
+//! Loading a catalog directory or file into a [`DeclarativeConfig`], as Go
+//! opm's `declcfg.LoadFS` does (spec §2, and validate spec §1.3).
+//!
+//! Files are parsed in parallel; results are merged in walk order so the
+//! output never depends on thread timing (Go's order across files is
+//! random). When several files are bad, the first one in walk order is
+//! reported, with its path and line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::ignore::IgnoreMatcher;
+use super::model::*;
+use crate::encoding::json::write_normalized;
+use crate::encoding::yaml::yaml_to_value;
+
+/// Where in the input an error was found. Not part of Go's message: shown
+/// beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: PathBuf,
+    /// 1-based line of the document (or of the error, when known).
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
+    }
+}
+
+/// A load failure: `message` is exactly Go opm's error text.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct LoadError {
+    pub message: String,
+    pub location: Option<Location>,
+}
+
+impl LoadError {
+    fn at(message: impl Into<String>, path: &Path, line: Option<usize>) -> Self {
+        LoadError {
+            message: message.into(),
+            location: Some(Location {
+                path: path.to_path_buf(),
+                line,
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Decode `olm.bundle.object` properties into the hidden `objects` and
+    /// `csv_json` bundle fields (needed by migrations, validate, serve).
+    /// Validity of the objects is checked either way.
+    pub keep_objects: bool,
+}
+
+/// The files of a catalog directory, in Go's walk order, minus ignored ones.
+pub fn list_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let mut all = Vec::new();
+    let mut matcher = IgnoreMatcher::default();
+    let walk = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by(|a, b| a.file_name().as_encoded_bytes().cmp(b.file_name().as_encoded_bytes()));
+    for entry in walk {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(root).to_path_buf();
+            LoadError::at(walk_error_text(&e), &path, None)
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = rel_components(root, entry.path());
+        if entry.file_name() == ".indexignore" {
+            let text = std::fs::read_to_string(entry.path()).map_err(|e| {
+                LoadError::at(go_io_error("open", entry.path(), &e), entry.path(), None)
+            })?;
+            let domain: Vec<String> = rel[..rel.len().saturating_sub(1)].to_vec();
+            matcher.add_file(&domain, &text);
+            continue;
+        }
+        all.push((entry.into_path(), rel));
+    }
+    Ok(all
+        .into_iter()
+        .filter(|(_, rel)| {
+            matcher.is_empty() || {
+                let parts: Vec<&str> = rel.iter().map(String::as_str).collect();
+                !matcher.is_ignored(&parts)
+            }
+        })
+        .map(|(p, _)| p)
+        .collect())
+}
+
+fn rel_components(root: &Path, path: &Path) -> Vec<String> {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn walk_error_text(e: &walkdir::Error) -> String {
+    match (e.path(), e.io_error()) {
+        (Some(p), Some(io)) => go_io_error("open", p, io),
+        _ => e.to_string(),
+    }
+}
+
+/// Go's `*PathError` text: `open <path>: no such file or directory`.
+pub fn go_io_error(op: &str, path: &Path, e: &std::io::Error) -> String {
+    format!("{op} {}: {}", path.display(), go_errno_text(e))
+}
+
+/// The lower-case errno wording Go uses (`strerror` without capitals).
+pub fn go_errno_text(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or directory".into(),
+        PermissionDenied => "permission denied".into(),
+        IsADirectory => "is a directory".into(),
+        NotADirectory => "not a directory".into(),
+        _ => {
+            let s = e.to_string();
+            // Rust appends " (os error N)"; Go does not.
+            let s = s.split(" (os error").next().unwrap_or(&s).to_string();
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// Load every file of a directory (or one file) into one config.
+pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
+    let files = if meta.is_dir() {
+        list_files(path)?
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let parts: Vec<Result<DeclarativeConfig, LoadError>> = files
+        .par_iter()
+        .map(|f| load_file(f, opts))
+        .collect();
+    let mut cfg = DeclarativeConfig::default();
+    for part in parts {
+        cfg.extend(part?);
+    }
+    Ok(cfg)
+}
+
+/// Parse one file: a concatenated JSON stream or multi-document YAML.
+pub fn load_file(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| LoadError::at(go_io_error("read", path, &e), path, None))?;
+    let mut cfg = DeclarativeConfig::default();
+    for_each_document(&bytes, |doc| {
+        let value = doc.value.map_err(|m| LoadError::at(m, path, Some(doc.line)))?;
+        add_value(&mut cfg, value, doc.raw, opts)
+            .map_err(|m| LoadError::at(m, path, Some(doc.line)))
+    })?;
+    Ok(cfg)
+}
+
+/// One decoded document of a stream.
+pub struct Document<'a> {
+    /// 1-based line where the document starts.
+    pub line: usize,
+    /// The decoded value, or Go's error text.
+    pub value: Result<Value, String>,
+    /// The document's source text for JSON documents (Go pretty-prints type
+    /// errors against it); `None` for YAML.
+    pub raw: Option<&'a [u8]>,
+}
+
+/// Split `bytes` into documents the way k8s `NewYAMLOrJSONDecoder` does
+/// (spec §2.2) and hand each to `f`. Stops at the first error `f` returns.
+pub fn for_each_document<'a, E>(
+    bytes: &'a [u8],
+    mut f: impl FnMut(Document<'a>) -> Result<(), E>,
+) -> Result<(), E> {
+    let text_owned;
+    let bytes: &[u8] = match std::str::from_utf8(bytes) {
+        Ok(_) => bytes,
+        Err(_) => {
+            // Go turns invalid UTF-8 inside strings into U+FFFD.
+            text_owned = String::from_utf8_lossy(bytes).into_owned().into_bytes();
+            // Leaking the lossy copy keeps `raw` borrowable for the whole
+            // walk; this only happens for broken files.
+            Box::leak(text_owned.into_boxed_slice())
+        }
+    };
+    let first = bytes.iter().take(4096).find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+        let mut decoded = 0usize;
+        let mut last_end = 0usize;
+        loop {
+            let start = skip_ws(bytes, last_end);
+            match stream.next() {
+                None => return Ok(()),
+                Some(Ok(v)) => {
+                    decoded += 1;
+                    let end = stream.byte_offset();
+                    f(Document {
+                        line: line_of(bytes, start),
+                        value: Ok(v),
+                        raw: Some(&bytes[start..end]),
+                    })?;
+                    last_end = end;
+                }
+                Some(Err(e)) => {
+                    if decoded > 1 {
+                        let msg = go_json_syntax_error(&bytes[start..])
+                            .unwrap_or_else(|| e.to_string());
+                        return f(Document {
+                            line: e.line(),
+                            value: Err(msg),
+                            raw: None,
+                        });
+                    }
+                    // k8s falls back to YAML for what follows the last good
+                    // object, after swallowing the rest of its line.
+                    let mut i = last_end;
+                    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                        i += 1;
+                        if bytes[i - 1] == b'\n' {
+                            break;
+                        }
+                    }
+                    let json_err = go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
+                    let json_line = e.line();
+                    let mut failed = false;
+                    let r = yaml_documents(bytes, i, &mut |doc| {
+                        if doc.value.is_err() {
+                            failed = true;
+                            return Ok(());
+                        }
+                        f(doc)
+                    });
+                    r?;
+                    if failed {
+                        return f(Document {
+                            line: json_line,
+                            value: Err(json_err),
+                            raw: None,
+                        });
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+    yaml_documents(bytes, 0, &mut f)
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    memchr_count(&bytes[..offset.min(bytes.len())]) + 1
+}
+
+fn memchr_count(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c == b'\n').count()
+}
+
+/// k8s `YAMLReader`: documents are separated by lines starting with `---`.
+/// A separator met while the buffer is empty stays part of the next document.
+fn yaml_documents<'a, E>(
+    bytes: &'a [u8],
+    start: usize,
+    f: &mut impl FnMut(Document<'a>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut doc_start = start;
+    let mut doc_len_nonempty = false;
+    let mut line_no = line_of(bytes, start);
+    let mut doc_line = line_no;
+    let mut pos = start;
+    while pos < bytes.len() {
+        let end = match memchr::memchr(b'\n', &bytes[pos..]) {
+            Some(i) => pos + i + 1,
+            None => bytes.len(),
+        };
+        let line = &bytes[pos..end];
+        if line.starts_with(b"---") {
+            let rest = std::str::from_utf8(&line[3..]).unwrap_or("").trim();
+            if !rest.is_empty() && !rest.starts_with('#') {
+                return f(Document {
+                    line: line_no,
+                    value: Err(format!("invalid Yaml document separator: {rest}")),
+                    raw: None,
+                });
+            }
+            if doc_len_nonempty {
+                emit_yaml(&bytes[doc_start..pos], doc_line, f)?;
+                doc_start = pos;
+                doc_line = line_no;
+                doc_len_nonempty = true;
+                pos = end;
+                line_no += 1;
+                continue;
+            }
+        }
+        if !doc_len_nonempty {
+            doc_start = pos;
+            doc_line = line_no;
+        }
+        doc_len_nonempty = true;
+        pos = end;
+        line_no += 1;
+    }
+    if doc_len_nonempty && doc_start < bytes.len() {
+        emit_yaml(&bytes[doc_start..], doc_line, f)?;
+    }
+    Ok(())
+}
+
+fn emit_yaml<'a, E>(
+    doc: &'a [u8],
+    line: usize,
+    f: &mut impl FnMut(Document<'a>) -> Result<(), E>,
+) -> Result<(), E> {
+    let text = std::str::from_utf8(doc).unwrap_or("");
+    let value = yaml_to_value(text).map_err(|e| format!("error converting YAML to JSON: {e}"));
+    f(Document {
+        line,
+        value,
+        raw: None,
+    })
+}
+
+/// Go's `json.SyntaxError` text for the first JSON value of `data`, by
+/// re-scanning with Go's grammar (serde_json words its errors differently).
+pub fn go_json_syntax_error(data: &[u8]) -> Option<String> {
+    crate::encoding::json_syntax::first_error(data).map(|(msg, _)| msg)
+}
+
+/// Route one decoded blob, as Go's `fbcBuilder.addMeta` does.
+pub fn add_value(
+    cfg: &mut DeclarativeConfig,
+    value: Value,
+    raw: Option<&[u8]>,
+    opts: LoadOptions,
+) -> Result<(), String> {
+    let meta = meta_of(&value, raw)?;
+    match meta.schema.as_str() {
+        SCHEMA_PACKAGE => cfg
+            .packages
+            .push(decode_package(&value).map_err(|e| format!("parse package: {e}"))?),
+        SCHEMA_CHANNEL => cfg
+            .channels
+            .push(decode_channel(&value).map_err(|e| format!("parse channel: {e}"))?),
+        SCHEMA_BUNDLE => {
+            let mut b = decode_bundle(&value).map_err(|e| format!("parse bundle: {e}"))?;
+            read_bundle_objects(&mut b, opts.keep_objects)
+                .map_err(|e| format!("read bundle objects: {e}"))?;
+            cfg.bundles.push(b)
+        }
+        SCHEMA_DEPRECATIONS => cfg
+            .deprecations
+            .push(decode_deprecation(&value).map_err(|e| format!("parse deprecation: {e}"))?),
+        "" => {
+            // Go's blob keeps its trailing newline, so the quote closes on
+            // the next line; a comment-only document has no blob at all.
+            return Err(if value.is_null() {
+                "object '' is missing root schema field".to_string()
+            } else {
+                format!("object '{}\n' is missing root schema field", meta.blob)
+            });
+        }
+        _ => cfg.others.push(meta),
+    }
+    Ok(())
+}
+
+/// Go's `Meta.UnmarshalJSON`: the generic decode every blob goes through.
+pub fn meta_of(value: &Value, raw: Option<&[u8]>) -> Result<Meta, String> {
+    let obj = match value {
+        Value::Object(o) => o,
+        // A comment-only YAML document is `null`: an empty Meta.
+        Value::Null => return Ok(Meta::default()),
+        other => return Err(not_an_object_error(other, raw)),
+    };
+    // Keys that differ only in case are rejected (Go folds Unicode case).
+    let mut folded: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+    for k in obj.keys() {
+        folded.entry(k.to_lowercase()).or_default().push(k);
+    }
+    let dups: Vec<String> = folded
+        .iter()
+        .filter(|(_, ks)| ks.len() > 1)
+        .map(|(f, ks)| {
+            let mut ks = ks.clone();
+            ks.sort();
+            format!("duplicate keys for key {}: [{}]", go_quote(f), ks.join(" "))
+        })
+        .collect();
+    match dups.len() {
+        0 => {}
+        1 => return Err(dups[0].clone()),
+        _ => return Err(format!("[{}]", dups.join(", "))),
+    }
+    let mut m = Meta::default();
+    for (k, v) in obj {
+        let slot = match k.to_lowercase().as_str() {
+            "schema" => &mut m.schema,
+            "package" => &mut m.package,
+            "name" => &mut m.name,
+            _ => continue,
+        };
+        match v {
+            Value::String(s) => *slot = s.clone(),
+            other => {
+                return Err(format!(
+                    "expected value for key {} to be a string, got {}: {}",
+                    go_quote(&k.to_lowercase()),
+                    go_percent_t(other),
+                    go_percent_v(other)
+                ));
+            }
+        }
+    }
+    let mut blob = Vec::new();
+    write_normalized(value, &mut blob);
+    m.blob = String::from_utf8(blob).unwrap_or_default();
+    Ok(m)
+}
+
+/// `json: cannot unmarshal <kind> into Go value of type map[string]interface {}`
+/// with prettyunmarshaler's offset marker.
+fn not_an_object_error(v: &Value, raw: Option<&[u8]>) -> String {
+    let base = format!(
+        "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+        json_kind(v)
+    );
+    let owned;
+    let data: &[u8] = match raw {
+        Some(r) => r,
+        None => {
+            let mut out = Vec::new();
+            crate::encoding::json::write_marshal_html(v, &mut out);
+            owned = out;
+            &owned
+        }
+    };
+    // Go stops reading at the first byte of an array or object, and after
+    // the whole literal otherwise.
+    let offset = match v {
+        Value::Array(_) | Value::Object(_) => 1,
+        _ => data.len(),
+    };
+    pretty_error(&base, data, offset)
+}
+
+/// operator-registry's `prettyunmarshaler`: the error, then the indented
+/// document with ` <== ` at the offset.
+fn pretty_error(base: &str, data: &[u8], offset: usize) -> String {
+    const MARKER: &str = " <==";
+    let mut out = format!("{base} at offset {offset} (indicated by{MARKER})\n");
+    let mut pretty = Vec::new();
+    if crate::encoding::json::try_write_indented(data, &mut pretty).is_ok() {
+        pretty.pop(); // json.Indent writes no trailing newline
+    } else {
+        pretty = data.to_vec();
+    }
+    if offset == data.len() {
+        out.push_str(&String::from_utf8_lossy(&pretty));
+        out.push_str(MARKER);
+        return out;
+    }
+    let mut p = 0usize;
+    for &b in &data[..offset] {
+        while p < pretty.len() && pretty[p] != b {
+            p += 1;
+        }
+        if p >= pretty.len() {
+            return base.to_string();
+        }
+        p += 1;
+    }
+    out.push_str(&String::from_utf8_lossy(&pretty[..p]));
+    out.push_str(MARKER);
+    out.push(' ');
+    out.push_str(&String::from_utf8_lossy(&pretty[p..]));
+    out
+}
+
+/// Go's `%q` for a plain string.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `%t` applied to a decoded JSON value (only bools print plainly).
+fn go_percent_t(v: &Value) -> String {
+    match v {
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "%!t(<nil>)".into(),
+        Value::Number(_) => format!("%!t(float64={})", go_percent_v(v)),
+        Value::String(s) => format!("%!t(string={s})"),
+        Value::Array(_) => format!("%!t([]interface {{}}={})", go_percent_v(v)),
+        Value::Object(_) => format!("%!t(map[string]interface {{}}={})", go_percent_v(v)),
+    }
+}
+
+/// Go's `%v` of a decoded JSON value.
+fn go_percent_v(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => {
+            let f = n.as_f64().unwrap_or(0.0);
+            crate::encoding::yaml::format_float_g(f)
+        }
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(go_percent_v).collect::<Vec<_>>().join(" ")
+        ),
+        Value::Object(o) => format!(
+            "map[{}]",
+            o.iter()
+                .map(|(k, v)| format!("{k}:{}", go_percent_v(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
+}
+
+/// Decode `olm.bundle.object` properties (spec §2.6). Errors carry Go's text.
+pub fn read_bundle_objects(b: &mut Bundle, keep: bool) -> Result<(), String> {
+    let mut objects = Vec::new();
+    let mut csv = None;
+    for (i, p) in b.properties.iter().enumerate() {
+        if p.typ != PROP_BUNDLE_OBJECT {
+            continue;
+        }
+        let data = bundle_object_data(&p.value).map_err(|e| {
+            format!(
+                "package {}, bundle {}: parse property at index {i} as bundle object: {e}",
+                go_quote(&b.package),
+                go_quote(&b.name)
+            )
+        })?;
+        let json = to_json(&data).map_err(|e| {
+            format!(
+                "package {}, bundle {}: convert bundle object property at index {i} to JSON: {e}",
+                go_quote(&b.package),
+                go_quote(&b.name)
+            )
+        })?;
+        if keep {
+            let text = String::from_utf8_lossy(&json).into_owned();
+            if csv.is_none() && object_kind(&text).as_deref() == Some("ClusterServiceVersion") {
+                csv = Some(text.clone());
+            }
+            objects.push(text);
+        }
+    }
+    if keep {
+        b.objects = objects;
+        b.csv_json = csv;
+    }
+    Ok(())
+}
+
+/// The `data` of an `olm.bundle.object` value, base64-decoded.
+fn bundle_object_data(value: &str) -> Result<Vec<u8>, String> {
+    let v: Value = serde_json::from_str(value).map_err(|e| e.to_string())?;
+    match v.get("data").or_else(|| {
+        v.as_object()
+            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("data")).map(|(_, v)| v))
+    }) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => decode_go_base64(s).map_err(|e| {
+            format!("json: cannot unmarshal string into Go struct field BundleObject.data of type []uint8: {e}")
+        }),
+        Some(other) => Err(format!(
+            "json: cannot unmarshal {} into Go struct field BundleObject.data of type []uint8",
+            json_kind(other)
+        )),
+    }
+}
+
+/// k8s `yaml.ToJSON`: JSON is kept as is, YAML is converted.
+pub fn to_json(data: &[u8]) -> Result<Vec<u8>, String> {
+    let first = data.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        return Ok(data.to_vec());
+    }
+    let text = std::str::from_utf8(data).map_err(|e| e.to_string())?;
+    let v = yaml_to_value(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    crate::encoding::json::write_marshal_html(&v, &mut out);
+    Ok(out)
+}
+
+fn object_kind(json: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct K {
+        kind: Option<String>,
+    }
+    serde_json::from_str::<K>(json).ok().and_then(|k| k.kind)
+}

@@ -1,0 +1,30 @@
+//! The file-based catalog: its blob types, loading a directory, the order
+//! and bytes Go opm writes, and the transformations `render` applies.
+
+pub mod ignore;
+pub mod load;
+pub mod migrate;
+pub mod model;
+pub mod write;
+
+pub use load::{LoadError, LoadOptions, Location, load_path};
+pub use model::*;
+pub use write::Format;
+
+/// What `render` does to every bundle before writing (spec §4.3): bundle
+/// objects and CSV metadata move last (relative order kept), and related
+/// images are sorted by image.
+pub fn prepare_for_render(cfg: &mut DeclarativeConfig) {
+    for b in &mut cfg.bundles {
+        let is_object = |p: &Property| p.typ == PROP_BUNDLE_OBJECT || p.typ == PROP_CSV_METADATA;
+        if b.properties.iter().any(is_object) {
+            let (objects, mut rest): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut b.properties).into_iter().partition(|p| is_object(p));
+            rest.extend(objects);
+            b.properties = rest;
+        }
+        // Go's sort.Slice is stable for up to 12 items (insertion sort) and
+        // unspecified beyond: a stable sort agrees wherever Go is defined.
+        b.related_images.sort_by(|a, b| a.image.cmp(&b.image));
+    }
+}

@@ -1,0 +1,289 @@
+//! Command-line surface: clap definitions only, shaped like Go opm's cobra
+//! commands (names, flags, defaults). Doc comments are the help text.
+//!
+//! Positional arguments are collected loosely and counted by each command so
+//! that wrong counts produce cobra's messages (`accepts 1 arg(s), received
+//! 0`), and clap's own errors are reworded as cobra's with exit code 1.
+
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::output::{self, Style};
+
+#[derive(Debug, Parser)]
+#[command(name = "opm", about = "", disable_version_flag = true, disable_help_subcommand = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalFlags,
+
+    /// Print the version and exit.
+    #[arg(long = "version", global = false)]
+    pub version: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags every command inherits (cobra persistent flags on the root).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalFlags {
+    /// skip TLS certificate verification for container image registries while pulling bundles
+    #[arg(long = "skip-tls-verify", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub skip_tls_verify: Option<bool>,
+
+    /// use plain HTTP for container image registries while pulling bundles
+    #[arg(long = "use-http", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub use_http: Option<bool>,
+
+    /// skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)
+    #[arg(long = "skip-tls", global = true, hide = true, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub skip_tls: Option<bool>,
+
+    /// Enable debug logging
+    #[arg(long = "debug", global = true, hide = true)]
+    pub debug: bool,
+}
+
+impl GlobalFlags {
+    /// The TLS flag checks every image-pulling command runs first (spec §0.1).
+    pub fn check_tls(&self) -> Result<(), String> {
+        if self.skip_tls.is_some() && self.use_http.is_some() {
+            return Err("invalid flag combination: cannot use --use-http with --skip-tls".into());
+        }
+        if self.skip_tls.is_some() && self.skip_tls_verify.is_some() {
+            return Err("invalid flag combination: cannot use --skip-tls-verify with --skip-tls".into());
+        }
+        if self.skip_tls_verify == Some(true) && self.use_http == Some(true) {
+            return Err("invalid flag combination: --use-http and --skip-tls-verify cannot both be true".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a stream of file-based catalog objects from catalogs and bundles
+    Render(RenderArgs),
+    /// Validate the declarative index config
+    Validate(ValidateArgs),
+    /// Migrate a file-based catalog to a new file-based catalog applying optional migrations
+    Migrate(MigrateArgs),
+    /// Generate an olm.package declarative config blob
+    Init(InitArgs),
+    /// Generate various artifacts for file-based catalogs
+    Generate(GenerateArgs),
+    /// Print the opm version
+    Version,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// catalog-image | catalog-directory | bundle-image | bundle-directory
+    #[arg(value_name = "REF")]
+    pub refs: Vec<String>,
+
+    /// Output format of the streamed file-based catalog objects (json|yaml)
+    #[arg(short = 'o', long = "output", default_value = "json")]
+    pub output: String,
+
+    /// Name of the last migration to run (default: none)
+    #[arg(long = "migrate-level", default_value = "", conflicts_with = "migrate")]
+    pub migrate_level: String,
+
+    /// Perform all available schema migrations on the rendered FBC
+    #[arg(long = "migrate", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub migrate: Option<bool>,
+
+    /// (ALPHA: This flag will be removed or renamed in a future release, potentially without notice) format string for constructing the image reference of bundle directories
+    #[arg(long = "alpha-image-ref-template", default_value = "", hide = true)]
+    pub image_ref_template: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[arg(value_name = "DIRECTORY")]
+    pub args: Vec<String>,
+
+    /// Output format for validation results (json|yaml)
+    #[arg(short = 'o', long = "output", default_value = "")]
+    pub output: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+
+    /// Output format (json|yaml)
+    #[arg(short = 'o', long = "output", default_value = "json")]
+    pub output: String,
+
+    /// Name of the last migration to run (default: none)
+    #[arg(long = "migrate-level", default_value = "")]
+    pub migrate_level: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(value_name = "PACKAGE_NAME")]
+    pub args: Vec<String>,
+
+    /// The channel that subscriptions will default to if unspecified
+    #[arg(short = 'c', long = "default-channel", default_value = "")]
+    pub default_channel: String,
+
+    /// Path to package's icon
+    #[arg(short = 'i', long = "icon", default_value = "")]
+    pub icon: String,
+
+    /// Path to the operator's README.md (or other documentation)
+    #[arg(short = 'd', long = "description", default_value = "")]
+    pub description: String,
+
+    /// Output format (json|yaml)
+    #[arg(short = 'o', long = "output", default_value = "json")]
+    pub output: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    pub command: GenerateCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Generate a Dockerfile for a file-based catalog
+    Dockerfile(DockerfileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DockerfileArgs {
+    #[arg(value_name = "FBC_ROOT_DIR")]
+    pub args: Vec<String>,
+
+    /// Image in which to build catalog.
+    #[arg(short = 'i', long = "base-image", default_value = "quay.io/operator-framework/opm:latest", conflicts_with = "binary_image")]
+    pub base_image: String,
+
+    /// Image in which to build catalog.
+    #[arg(long = "binary-image", hide = true)]
+    pub binary_image: Option<String>,
+
+    /// Image in which to perform catalog expansion.
+    #[arg(short = 'b', long = "builder-image", default_value = "quay.io/operator-framework/opm:latest")]
+    pub builder_image: String,
+
+    /// Extra labels to include in the generated Dockerfile. Labels should be of the form 'key=value'.
+    #[arg(short = 'l', long = "extra-labels", value_delimiter = ',')]
+    pub extra_labels: Vec<String>,
+}
+
+/// cobra's argument-count messages.
+pub fn exact_args(args: &[String], n: usize) -> Result<(), String> {
+    if args.len() != n {
+        return Err(format!("accepts {n} arg(s), received {}", args.len()));
+    }
+    Ok(())
+}
+
+pub fn min_args(args: &[String], n: usize) -> Result<(), String> {
+    if args.len() < n {
+        return Err(format!("requires at least {n} arg(s), only received {}", args.len()));
+    }
+    Ok(())
+}
+
+/// Parse, run, and turn the result into an exit code.
+pub fn main() -> ExitCode {
+    let cmd = Cli::command();
+    let matches = match cmd.clone().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return clap_error(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return clap_error(e),
+    };
+    let usage = subcommand_usage(&matches);
+    match crate::commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(mut e) => {
+            if e.style == Style::Cobra && e.usage.is_none() {
+                e.usage = Some(usage);
+            }
+            output::report(&e);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn subcommand_usage(matches: &clap::ArgMatches) -> String {
+    fn walk(cmd: &mut clap::Command, m: &clap::ArgMatches) -> String {
+        if let Some((name, sub)) = m.subcommand()
+            && let Some(c) = cmd.find_subcommand_mut(name)
+        {
+            return walk(c, sub);
+        }
+        cmd.render_usage().to_string()
+    }
+    walk(&mut Cli::command(), matches)
+}
+
+/// Reword clap's parse errors the way cobra prints them; exit 1 as Go opm.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
+    let ctx = |k: ContextKind| -> Option<String> {
+        match e.get(k) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            Some(ContextValue::Strings(v)) => v.first().cloned(),
+            _ => None,
+        }
+    };
+    let msg = match e.kind() {
+        ErrorKind::InvalidSubcommand => format!(
+            "unknown command {} for \"opm\"",
+            output::go_strconv_quote(&ctx(ContextKind::InvalidSubcommand).unwrap_or_default())
+        ),
+        ErrorKind::UnknownArgument => {
+            let arg = ctx(ContextKind::InvalidArg).unwrap_or_default();
+            if let Some(short) = arg.strip_prefix('-').filter(|a| !a.starts_with('-')) {
+                format!("unknown shorthand flag: '{}' in {arg}", short.chars().next().unwrap_or('?'))
+            } else {
+                format!("unknown flag: {}", arg.split('=').next().unwrap_or(&arg))
+            }
+        }
+        ErrorKind::ArgumentConflict => {
+            let a = ctx(ContextKind::InvalidArg).unwrap_or_default();
+            let b = ctx(ContextKind::PriorArg).unwrap_or_default();
+            let strip = |s: &str| s.trim_start_matches('-').split([' ', '=']).next().unwrap_or("").to_string();
+            let mut names = [strip(&a), strip(&b)];
+            names.sort();
+            format!(
+                "if any flags in the group [{0}] are set none of the others can be; [{0}] were all set",
+                names.join(" ")
+            )
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let arg = ctx(ContextKind::InvalidArg).unwrap_or_default();
+            let val = ctx(ContextKind::InvalidValue).unwrap_or_default();
+            format!("invalid argument {} for {}", output::go_strconv_quote(&val), arg)
+        }
+        ErrorKind::NoEquals | ErrorKind::TooFewValues | ErrorKind::TooManyValues => {
+            let arg = ctx(ContextKind::InvalidArg).unwrap_or_default();
+            format!("flag needs an argument: {arg}")
+        }
+        _ => e.to_string().trim_start_matches("error: ").lines().next().unwrap_or("").to_string(),
+    };
+    eprintln!("Error: {msg}");
+    eprintln!("Run 'opm --help' for usage.");
+    ExitCode::from(1)
+}

@@ -1,0 +1,59 @@
+//! One module per subcommand; each exposes `run(args, global)`. Commands
+//! print; the library modules they call do not.
+
+pub mod generate_dockerfile;
+pub mod init;
+pub mod migrate;
+pub mod render;
+pub mod validate;
+
+use crate::cli::{Cli, Command, GenerateCommand};
+use crate::output::CmdResult;
+
+pub fn run(cli: Cli) -> CmdResult {
+    if cli.version {
+        return version();
+    }
+    match cli.command {
+        Some(Command::Render(a)) => render::run(a, &cli.global),
+        Some(Command::Validate(a)) => validate::run(a, &cli.global),
+        Some(Command::Migrate(a)) => migrate::run(a, &cli.global),
+        Some(Command::Init(a)) => init::run(a),
+        Some(Command::Generate(g)) => match g.command {
+            GenerateCommand::Dockerfile(a) => generate_dockerfile::run(a),
+        },
+        Some(Command::Version) => version(),
+        None => {
+            use clap::CommandFactory;
+            let _ = crate::cli::Cli::command().print_help();
+            Ok(())
+        }
+    }
+}
+
+fn version() -> CmdResult {
+    println!(
+        "Version: version.Version{{OpmVersion:\"v{}\", GitCommit:\"{}\", BuildDate:\"{}\", GoOs:\"{}\", GoArch:\"{}\"}}",
+        env!("CARGO_PKG_VERSION"),
+        option_env!("OPM_GIT_COMMIT").unwrap_or("unknown"),
+        option_env!("OPM_BUILD_DATE").unwrap_or("unknown"),
+        std::env::consts::OS,
+        match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            other => other,
+        }
+    );
+    Ok(())
+}
+
+/// Write bytes to stdout; a closed pipe (`opm render … | head`) is not an
+/// error, as for any Unix filter.
+pub(crate) fn write_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match f(&mut lock).and_then(|_| std::io::Write::flush(&mut lock)) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

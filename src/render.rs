@@ -1,0 +1,101 @@
+//! The render action shared by `render` and `migrate`: turn references
+//! (catalog or bundle directories, later images and SQLite databases) into
+//! one catalog, as Go opm's `action.Render` does (spec §4.2–§4.3).
+
+use std::path::Path;
+
+use crate::catalog::{self, DeclarativeConfig, LoadOptions, Location, migrate::Level};
+
+/// Which kinds of reference a caller accepts (`migrate` takes catalogs only).
+#[derive(Debug, Clone, Copy)]
+pub struct Allowed {
+    pub bundle_dirs: bool,
+    pub bundle_images: bool,
+}
+
+impl Allowed {
+    pub const ALL: Allowed = Allowed {
+        bundle_dirs: true,
+        bundle_images: true,
+    };
+    pub const CATALOGS: Allowed = Allowed {
+        bundle_dirs: false,
+        bundle_images: false,
+    };
+}
+
+pub struct RenderOptions<'a> {
+    pub migrate: Level,
+    pub image_ref_template: Option<&'a crate::bundle::ImageTemplate>,
+    pub allowed: Allowed,
+}
+
+/// A render failure: Go's text for `render reference "<ref>": <cause>`
+/// (the prefix is added by the caller), and where it happened.
+#[derive(Debug)]
+pub struct RenderError {
+    pub message: String,
+    pub location: Option<Location>,
+}
+
+impl From<String> for RenderError {
+    fn from(message: String) -> Self {
+        RenderError {
+            message,
+            location: None,
+        }
+    }
+}
+
+impl From<catalog::LoadError> for RenderError {
+    fn from(e: catalog::LoadError) -> Self {
+        RenderError {
+            message: e.message,
+            location: e.location,
+        }
+    }
+}
+
+/// Render one reference into a config, with the render-wide
+/// transformations applied.
+pub fn render_ref(reference: &str, opts: &RenderOptions<'_>) -> Result<DeclarativeConfig, RenderError> {
+    let path = Path::new(reference);
+    let keep_objects = opts.migrate.needs_objects();
+    let mut cfg = match std::fs::metadata(path) {
+        Err(_) => return Err(crate::image::render_image(reference, opts).into()),
+        Ok(m) if m.is_dir() => {
+            if is_bundle_dir(path) {
+                if !opts.allowed.bundle_dirs {
+                    return Err(format!(
+                        "cannot render bundle directory {}: not allowed",
+                        catalog::load::go_quote(reference)
+                    )
+                    .into());
+                }
+                let bundle = crate::bundle::render_dir(path, opts.image_ref_template)?;
+                DeclarativeConfig {
+                    bundles: vec![bundle],
+                    ..Default::default()
+                }
+            } else {
+                catalog::load_path(path, LoadOptions { keep_objects })?
+            }
+        }
+        Ok(_) => {
+            return Err(format!("ref {} is not a directory: not allowed", catalog::load::go_quote(reference)).into());
+        }
+    };
+    catalog::prepare_for_render(&mut cfg);
+    catalog::migrate::migrate(&mut cfg, opts.migrate)?;
+    Ok(cfg)
+}
+
+/// A directory holding real `manifests` and `metadata` sub-directories.
+fn is_bundle_dir(path: &Path) -> bool {
+    let is_real_dir = |name: &str| {
+        std::fs::symlink_metadata(path.join(name))
+            .map(|m| m.is_dir())
+            .unwrap_or(false)
+    };
+    is_real_dir("manifests") && is_real_dir("metadata")
+}
