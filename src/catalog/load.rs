@@ -360,7 +360,7 @@ pub fn add_value(
     raw: Option<&[u8]>,
     opts: LoadOptions,
 ) -> Result<(), String> {
-    let meta = meta_of(&value, raw)?;
+    let mut meta = meta_of(&value, raw)?;
     match meta.schema.as_str() {
         SCHEMA_PACKAGE => cfg
             .packages
@@ -383,10 +383,13 @@ pub fn add_value(
             return Err(if value.is_null() {
                 "object '' is missing root schema field".to_string()
             } else {
-                format!("object '{}\n' is missing root schema field", meta.blob)
+                format!("object '{}\n' is missing root schema field", normalized_blob(&value))
             });
         }
-        _ => cfg.others.push(meta),
+        _ => {
+            meta.blob = normalized_blob(&value);
+            cfg.others.push(meta)
+        }
     }
     Ok(())
 }
@@ -438,10 +441,14 @@ pub fn meta_of(value: &Value, raw: Option<&[u8]>) -> Result<Meta, String> {
             }
         }
     }
+    Ok(m)
+}
+
+/// The normalised blob text Go keeps in `Meta.Blob` (without its newline).
+fn normalized_blob(value: &Value) -> String {
     let mut blob = Vec::new();
     write_normalized(value, &mut blob);
-    m.blob = String::from_utf8(blob).unwrap_or_default();
-    Ok(m)
+    String::from_utf8(blob).unwrap_or_default()
 }
 
 /// `json: cannot unmarshal <kind> into Go value of type map[string]interface {}`
@@ -575,26 +582,36 @@ pub fn read_bundle_objects(b: &mut Bundle, keep: bool) -> Result<(), String> {
                 go_quote(&b.name)
             )
         })?;
-        let json = to_json(&data).map_err(|e| {
+        let convert_err = |e: String| {
             format!(
                 "package {}, bundle {}: convert bundle object property at index {i} to JSON: {e}",
                 go_quote(&b.package),
                 go_quote(&b.name)
             )
-        })?;
-        if keep {
-            let text = String::from_utf8_lossy(&json).into_owned();
-            if csv.is_none() && object_kind(&text).as_deref() == Some("ClusterServiceVersion") {
-                csv = Some(text.clone());
+        };
+        if !keep {
+            // Only check that the object converts; JSON objects need no work.
+            if !has_json_prefix(&data) {
+                to_json(&data).map_err(convert_err)?;
             }
-            objects.push(text);
+            continue;
         }
+        let json = to_json(&data).map_err(convert_err)?;
+        let text = String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        if csv.is_none() && object_kind(&text).as_deref() == Some("ClusterServiceVersion") {
+            csv = Some(text.clone());
+        }
+        objects.push(text);
     }
     if keep {
         b.objects = objects;
         b.csv_json = csv;
     }
     Ok(())
+}
+
+fn has_json_prefix(data: &[u8]) -> bool {
+    data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// The `data` of an `olm.bundle.object` value, base64-decoded.
@@ -617,8 +634,7 @@ fn bundle_object_data(value: &str) -> Result<Vec<u8>, String> {
 
 /// k8s `yaml.ToJSON`: JSON is kept as is, YAML is converted.
 pub fn to_json(data: &[u8]) -> Result<Vec<u8>, String> {
-    let first = data.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{') {
+    if has_json_prefix(data) {
         return Ok(data.to_vec());
     }
     let text = std::str::from_utf8(data).map_err(|e| e.to_string())?;
