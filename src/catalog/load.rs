@@ -144,6 +144,29 @@ pub fn go_errno_text(e: &std::io::Error) -> String {
 
 /// Load every file of a directory (or one file) into one config.
 pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
+    let parts = std::sync::Mutex::new(Vec::new());
+    load_path_each(path, opts, &|i, cfg| {
+        parts.lock().unwrap_or_else(|e| e.into_inner()).push((i, cfg));
+        Ok(())
+    })?;
+    let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
+    parts.sort_by_key(|(i, _)| *i);
+    let mut cfg = DeclarativeConfig::default();
+    for (_, part) in parts {
+        cfg.extend(part);
+    }
+    Ok(cfg)
+}
+
+/// Load the files of a directory (or one file) in parallel, handing each
+/// file's blobs to `f` with the file's index in walk order, without
+/// keeping them. When several files fail, the error of the first in walk
+/// order is returned, whatever the thread timing.
+pub fn load_path_each(
+    path: &Path,
+    opts: LoadOptions,
+    f: &(dyn Fn(usize, DeclarativeConfig) -> Result<(), LoadError> + Sync),
+) -> Result<(), LoadError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
     let files = if meta.is_dir() {
@@ -151,15 +174,12 @@ pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, Lo
     } else {
         vec![path.to_path_buf()]
     };
-    let parts: Vec<Result<DeclarativeConfig, LoadError>> = files
+    let results: Vec<Result<(), LoadError>> = files
         .par_iter()
-        .map(|f| load_file(f, opts))
+        .enumerate()
+        .map(|(i, file)| f(i, load_file(file, opts)?))
         .collect();
-    let mut cfg = DeclarativeConfig::default();
-    for part in parts {
-        cfg.extend(part?);
-    }
-    Ok(cfg)
+    results.into_iter().collect()
 }
 
 /// Parse one file: a concatenated JSON stream or multi-document YAML.
@@ -208,15 +228,20 @@ pub fn for_each_document<'a, E>(
         let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
         let mut decoded = 0usize;
         let mut last_end = 0usize;
+        // Lines are counted incrementally: recounting from the start of the
+        // file for every document would be quadratic in big files.
+        let (mut counted_to, mut line) = (0usize, 1usize);
         loop {
             let start = skip_ws(bytes, last_end);
+            line += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
+            counted_to = start;
             match stream.next() {
                 None => return Ok(()),
                 Some(Ok(v)) => {
                     decoded += 1;
                     let end = stream.byte_offset();
                     f(Document {
-                        line: line_of(bytes, start),
+                        line,
                         value: Ok(v),
                         raw: Some(&bytes[start..end]),
                     })?;
@@ -279,7 +304,7 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 }
 
 fn memchr_count(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| c == b'\n').count()
+    memchr::memchr_iter(b'\n', b).count()
 }
 
 /// k8s `YAMLReader`: documents are separated by lines starting with `---`.
@@ -575,13 +600,13 @@ pub fn read_bundle_objects(b: &mut Bundle, keep: bool) -> Result<(), String> {
         if p.typ != PROP_BUNDLE_OBJECT {
             continue;
         }
-        let data = bundle_object_data(&p.value).map_err(|e| {
+        let parse_err = |e: String| {
             format!(
                 "package {}, bundle {}: parse property at index {i} as bundle object: {e}",
                 go_quote(&b.package),
                 go_quote(&b.name)
             )
-        })?;
+        };
         let convert_err = |e: String| {
             format!(
                 "package {}, bundle {}: convert bundle object property at index {i} to JSON: {e}",
@@ -590,12 +615,12 @@ pub fn read_bundle_objects(b: &mut Bundle, keep: bool) -> Result<(), String> {
             )
         };
         if !keep {
-            // Only check that the object converts; JSON objects need no work.
-            if !has_json_prefix(&data) {
+            if let Some(data) = check_bundle_object(&p.value).map_err(parse_err)? {
                 to_json(&data).map_err(convert_err)?;
             }
             continue;
         }
+        let data = bundle_object_data(&p.value).map_err(parse_err)?;
         let json = to_json(&data).map_err(convert_err)?;
         let text = String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if csv.is_none() && object_kind(&text).as_deref() == Some("ClusterServiceVersion") {
@@ -614,22 +639,47 @@ fn has_json_prefix(data: &[u8]) -> bool {
     data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-/// The `data` of an `olm.bundle.object` value, base64-decoded.
-fn bundle_object_data(value: &str) -> Result<Vec<u8>, String> {
-    let v: Value = serde_json::from_str(value).map_err(|e| e.to_string())?;
-    match v.get("data").or_else(|| {
-        v.as_object()
-            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("data")).map(|(_, v)| v))
-    }) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => decode_go_base64(s).map_err(|e| {
-            format!("json: cannot unmarshal string into Go struct field BundleObject.data of type []uint8: {e}")
-        }),
+/// The `data` string of an `olm.bundle.object` value.
+fn bundle_object_b64(value: &str) -> Result<Option<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Obj {
+        #[serde(alias = "Data", alias = "DATA")]
+        data: Option<Value>,
+    }
+    let v: Obj = serde_json::from_str(value).map_err(|e| e.to_string())?;
+    match v.data {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
         Some(other) => Err(format!(
             "json: cannot unmarshal {} into Go struct field BundleObject.data of type []uint8",
-            json_kind(other)
+            json_kind(&other)
         )),
     }
+}
+
+fn base64_err(e: String) -> String {
+    format!("json: cannot unmarshal string into Go struct field BundleObject.data of type []uint8: {e}")
+}
+
+/// The `data` of an `olm.bundle.object` value, base64-decoded.
+fn bundle_object_data(value: &str) -> Result<Vec<u8>, String> {
+    match bundle_object_b64(value)? {
+        None => Ok(Vec::new()),
+        Some(s) => decode_go_base64(&s).map_err(base64_err),
+    }
+}
+
+/// Check an `olm.bundle.object` without keeping it: the base64 must be
+/// valid and the object must convert to JSON. Only a prefix is decoded
+/// when the object is JSON, which real catalogs always hold.
+fn check_bundle_object(value: &str) -> Result<Option<Vec<u8>>, String> {
+    let Some(s) = bundle_object_b64(value)? else { return Ok(None) };
+    if let Some(prefix) = validate_go_base64(&s).map_err(base64_err)? {
+        if has_json_prefix(&prefix) {
+            return Ok(None);
+        }
+    }
+    decode_go_base64(&s).map(Some).map_err(base64_err)
 }
 
 /// k8s `yaml.ToJSON`: JSON is kept as is, YAML is converted.

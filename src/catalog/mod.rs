@@ -5,9 +5,10 @@ pub mod ignore;
 pub mod load;
 pub mod migrate;
 pub mod model;
+pub mod sorted;
 pub mod write;
 
-pub use load::{LoadError, LoadOptions, Location, load_path};
+pub use load::{LoadError, LoadOptions, Location, load_path, load_path_each};
 pub use model::*;
 pub use write::Format;
 
