@@ -186,8 +186,13 @@ pub fn load_path_each(
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
     let bytes = std::fs::read(path)
         .map_err(|e| LoadError::at(go_io_error("read", path, &e), path, None))?;
+    // Go turns invalid UTF-8 inside strings into U+FFFD.
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
     let mut cfg = DeclarativeConfig::default();
-    for_each_document(&bytes, |doc| {
+    for_each_document(&text, |doc| {
         let value = doc.value.map_err(|m| LoadError::at(m, path, Some(doc.line)))?;
         add_value(&mut cfg, value, doc.raw, opts)
             .map_err(|m| LoadError::at(m, path, Some(doc.line)))
@@ -209,20 +214,10 @@ pub struct Document<'a> {
 /// Split `bytes` into documents the way k8s `NewYAMLOrJSONDecoder` does
 /// (spec §2.2) and hand each to `f`. Stops at the first error `f` returns.
 pub fn for_each_document<'a, E>(
-    bytes: &'a [u8],
+    text: &'a str,
     mut f: impl FnMut(Document<'a>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let text_owned;
-    let bytes: &[u8] = match std::str::from_utf8(bytes) {
-        Ok(_) => bytes,
-        Err(_) => {
-            // Go turns invalid UTF-8 inside strings into U+FFFD.
-            text_owned = String::from_utf8_lossy(bytes).into_owned().into_bytes();
-            // Leaking the lossy copy keeps `raw` borrowable for the whole
-            // walk; this only happens for broken files.
-            Box::leak(text_owned.into_boxed_slice())
-        }
-    };
+    let bytes = text.as_bytes();
     let first = bytes.iter().take(4096).find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
         let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
@@ -640,7 +635,14 @@ fn has_json_prefix(data: &[u8]) -> bool {
 }
 
 /// The `data` string of an `olm.bundle.object` value.
-fn bundle_object_b64(value: &str) -> Result<Option<String>, String> {
+fn bundle_object_b64(value: &str) -> Result<Option<std::borrow::Cow<'_, str>>, String> {
+    // Normalised values of real catalogs are exactly {"data":"<base64>"}:
+    // take the string without a second JSON parse of megabytes of base64.
+    if let Some(inner) = value.strip_prefix("{\"data\":\"").and_then(|v| v.strip_suffix("\"}"))
+        && !inner.contains(['"', '\\'])
+    {
+        return Ok(Some(std::borrow::Cow::Borrowed(inner)));
+    }
     #[derive(serde::Deserialize)]
     struct Obj {
         #[serde(alias = "Data", alias = "DATA")]
@@ -649,7 +651,7 @@ fn bundle_object_b64(value: &str) -> Result<Option<String>, String> {
     let v: Obj = serde_json::from_str(value).map_err(|e| e.to_string())?;
     match v.data {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::String(s)) => Ok(Some(std::borrow::Cow::Owned(s))),
         Some(other) => Err(format!(
             "json: cannot unmarshal {} into Go struct field BundleObject.data of type []uint8",
             json_kind(&other)
