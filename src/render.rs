@@ -58,10 +58,16 @@ impl From<catalog::LoadError> for RenderError {
 
 /// Render one reference into a config, with the render-wide
 /// transformations applied.
-pub fn render_ref(reference: &str, opts: &RenderOptions<'_>) -> Result<DeclarativeConfig, RenderError> {
+pub fn render_ref(
+    reference: &str,
+    opts: &RenderOptions<'_>,
+) -> Result<DeclarativeConfig, RenderError> {
     let parts = std::sync::Mutex::new(Vec::new());
     render_ref_each(reference, opts, &|i, cfg| {
-        parts.lock().unwrap_or_else(|e| e.into_inner()).push((i, cfg));
+        parts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((i, cfg));
         Ok(())
     })?;
     let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -80,7 +86,11 @@ pub type PartFn<'a> = dyn Fn(usize, DeclarativeConfig) -> Result<(), String> + S
 /// Render one reference, handing each load unit (a catalog file, or the
 /// single bundle of a bundle) to `f` as soon as it is ready, possibly from
 /// several threads.
-pub fn render_ref_each(reference: &str, opts: &RenderOptions<'_>, f: &PartFn<'_>) -> Result<(), RenderError> {
+pub fn render_ref_each(
+    reference: &str,
+    opts: &RenderOptions<'_>,
+    f: &PartFn<'_>,
+) -> Result<(), RenderError> {
     let finish = |mut cfg: DeclarativeConfig| -> Result<DeclarativeConfig, String> {
         catalog::prepare_for_render(&mut cfg);
         catalog::migrate::migrate(&mut cfg, opts.migrate)?;
@@ -107,8 +117,14 @@ pub fn render_ref_each(reference: &str, opts: &RenderOptions<'_>, f: &PartFn<'_>
                 f(0, cfg).map_err(RenderError::from)
             } else {
                 catalog::load_path_each(path, LoadOptions { keep_objects }, &|i, cfg| {
-                    let cfg = finish(cfg).map_err(|message| catalog::LoadError { message, location: None })?;
-                    f(i, cfg).map_err(|message| catalog::LoadError { message, location: None })
+                    let cfg = finish(cfg).map_err(|message| catalog::LoadError {
+                        message,
+                        location: None,
+                    })?;
+                    f(i, cfg).map_err(|message| catalog::LoadError {
+                        message,
+                        location: None,
+                    })
                 })
                 .map_err(RenderError::from)
             }

@@ -69,7 +69,11 @@ pub fn list_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut matcher = IgnoreMatcher::default();
     let walk = walkdir::WalkDir::new(root)
         .follow_links(false)
-        .sort_by(|a, b| a.file_name().as_encoded_bytes().cmp(b.file_name().as_encoded_bytes()));
+        .sort_by(|a, b| {
+            a.file_name()
+                .as_encoded_bytes()
+                .cmp(b.file_name().as_encoded_bytes())
+        });
     for entry in walk {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(root).to_path_buf();
@@ -146,7 +150,10 @@ pub fn go_errno_text(e: &std::io::Error) -> String {
 pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
     let parts = std::sync::Mutex::new(Vec::new());
     load_path_each(path, opts, &|i, cfg| {
-        parts.lock().unwrap_or_else(|e| e.into_inner()).push((i, cfg));
+        parts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((i, cfg));
         Ok(())
     })?;
     let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -193,7 +200,9 @@ pub fn load_file(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, Lo
     };
     let mut cfg = DeclarativeConfig::default();
     for_each_document(&text, |doc| {
-        let value = doc.value.map_err(|m| LoadError::at(m, path, Some(doc.line)))?;
+        let value = doc
+            .value
+            .map_err(|m| LoadError::at(m, path, Some(doc.line)))?;
         add_value(&mut cfg, value, doc.raw, opts)
             .map_err(|m| LoadError::at(m, path, Some(doc.line)))
     })?;
@@ -244,8 +253,8 @@ pub fn for_each_document<'a, E>(
                 }
                 Some(Err(e)) => {
                     if decoded > 1 {
-                        let msg = go_json_syntax_error(&bytes[start..])
-                            .unwrap_or_else(|| e.to_string());
+                        let msg =
+                            go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
                         return f(Document {
                             line: e.line(),
                             value: Err(msg),
@@ -261,7 +270,8 @@ pub fn for_each_document<'a, E>(
                             break;
                         }
                     }
-                    let json_err = go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
+                    let json_err =
+                        go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
                     let json_line = e.line();
                     let mut failed = false;
                     let r = yaml_documents(bytes, i, &mut |doc| {
@@ -403,7 +413,10 @@ pub fn add_value(
             return Err(if value.is_null() {
                 "object '' is missing root schema field".to_string()
             } else {
-                format!("object '{}\n' is missing root schema field", normalized_blob(&value))
+                format!(
+                    "object '{}\n' is missing root schema field",
+                    normalized_blob(&value)
+                )
             });
         }
         _ => {
@@ -617,7 +630,8 @@ pub fn read_bundle_objects(b: &mut Bundle, keep: bool) -> Result<(), String> {
         }
         let data = bundle_object_data(&p.value).map_err(parse_err)?;
         let json = to_json(&data).map_err(convert_err)?;
-        let text = String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = String::from_utf8(json)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if csv.is_none() && object_kind(&text).as_deref() == Some("ClusterServiceVersion") {
             csv = Some(text.clone());
         }
@@ -638,7 +652,9 @@ fn has_json_prefix(data: &[u8]) -> bool {
 fn bundle_object_b64(value: &str) -> Result<Option<std::borrow::Cow<'_, str>>, String> {
     // Normalised values of real catalogs are exactly {"data":"<base64>"}:
     // take the string without a second JSON parse of megabytes of base64.
-    if let Some(inner) = value.strip_prefix("{\"data\":\"").and_then(|v| v.strip_suffix("\"}"))
+    if let Some(inner) = value
+        .strip_prefix("{\"data\":\"")
+        .and_then(|v| v.strip_suffix("\"}"))
         && !inner.contains(['"', '\\'])
     {
         return Ok(Some(std::borrow::Cow::Borrowed(inner)));
@@ -660,7 +676,9 @@ fn bundle_object_b64(value: &str) -> Result<Option<std::borrow::Cow<'_, str>>, S
 }
 
 fn base64_err(e: String) -> String {
-    format!("json: cannot unmarshal string into Go struct field BundleObject.data of type []uint8: {e}")
+    format!(
+        "json: cannot unmarshal string into Go struct field BundleObject.data of type []uint8: {e}"
+    )
 }
 
 /// The `data` of an `olm.bundle.object` value, base64-decoded.
@@ -675,11 +693,13 @@ fn bundle_object_data(value: &str) -> Result<Vec<u8>, String> {
 /// valid and the object must convert to JSON. Only a prefix is decoded
 /// when the object is JSON, which real catalogs always hold.
 fn check_bundle_object(value: &str) -> Result<Option<Vec<u8>>, String> {
-    let Some(s) = bundle_object_b64(value)? else { return Ok(None) };
-    if let Some(prefix) = validate_go_base64(&s).map_err(base64_err)? {
-        if has_json_prefix(&prefix) {
-            return Ok(None);
-        }
+    let Some(s) = bundle_object_b64(value)? else {
+        return Ok(None);
+    };
+    if let Some(prefix) = validate_go_base64(&s).map_err(base64_err)?
+        && has_json_prefix(&prefix)
+    {
+        return Ok(None);
     }
     decode_go_base64(&s).map(Some).map_err(base64_err)
 }

@@ -19,8 +19,9 @@ pub fn prepare_for_render(cfg: &mut DeclarativeConfig) {
     for b in &mut cfg.bundles {
         let is_object = |p: &Property| p.typ == PROP_BUNDLE_OBJECT || p.typ == PROP_CSV_METADATA;
         if b.properties.iter().any(is_object) {
-            let (objects, mut rest): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut b.properties).into_iter().partition(|p| is_object(p));
+            let (objects, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut b.properties)
+                .into_iter()
+                .partition(|p| is_object(p));
             rest.extend(objects);
             b.properties = rest;
         }

@@ -62,8 +62,15 @@ impl BlobKey {
 }
 
 enum Place {
-    Memory { chunk: usize, start: usize, len: usize },
-    Spilled { offset: u64, len: usize },
+    Memory {
+        chunk: usize,
+        start: usize,
+        len: usize,
+    },
+    Spilled {
+        offset: u64,
+        len: usize,
+    },
 }
 
 struct Entry {
@@ -124,29 +131,29 @@ impl SortedOutput {
                 }
                 // write_at needs no exclusive seek position, but the file
                 // handle is created under the lock.
-                f.as_ref().map(|f| f.write_all_at(&buf, offset)).transpose()?;
+                f.as_ref()
+                    .map(|f| f.write_all_at(&buf, offset))
+                    .transpose()?;
             }
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            st.entries.extend(spans.into_iter().map(|(key, start, len)| Entry {
-                key,
-                place: Place::Spilled {
-                    offset: offset + start as u64,
-                    len,
-                },
-            }));
+            st.entries
+                .extend(spans.into_iter().map(|(key, start, len)| Entry {
+                    key,
+                    place: Place::Spilled {
+                        offset: offset + start as u64,
+                        len,
+                    },
+                }));
         } else {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let chunk = st.chunks.len();
             st.in_memory += buf.len();
             st.chunks.push(buf);
-            st.entries.extend(
-                spans
-                    .into_iter()
-                    .map(|(key, start, len)| Entry {
-                        key,
-                        place: Place::Memory { chunk, start, len },
-                    }),
-            );
+            st.entries
+                .extend(spans.into_iter().map(|(key, start, len)| Entry {
+                    key,
+                    place: Place::Memory { chunk, start, len },
+                }));
         }
         Ok(())
     }
