@@ -447,9 +447,10 @@ const SNIFF_BYTES: usize = 30;
 /// The first document of a YAML-or-JSON file: the decoded value and, for a
 /// JSON document, its source text. `None` for a file with no document.
 fn first_document(bytes: &[u8]) -> Option<Result<(Value, Option<String>), String>> {
+    // Go turns invalid UTF-8 inside strings into U+FFFD.
+    let text = String::from_utf8_lossy(bytes);
     let first_non_ws = bytes.iter().position(|b| !b.is_ascii_whitespace());
     if first_non_ws.is_some_and(|i| i >= SNIFF_BYTES && bytes[i] == b'{') {
-        let text = String::from_utf8_lossy(bytes);
         return Some(
             crate::encoding::yaml::yaml_to_value(&text)
                 .map(|v| (v, None))
@@ -457,7 +458,7 @@ fn first_document(bytes: &[u8]) -> Option<Result<(Value, Option<String>), String
         );
     }
     let mut first = None;
-    let _ = for_each_document(bytes, |doc| {
+    let _ = for_each_document(&text, |doc| {
         first = Some(doc.value.map(|v| {
             let raw = doc.raw.map(|r| String::from_utf8_lossy(r).into_owned());
             (v, raw)
