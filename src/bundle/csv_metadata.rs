@@ -262,53 +262,16 @@ fn write_metadata(root: Raw<'_>, out: &mut Vec<u8>) -> Result<(), DecodeError> {
         write_string_map(o.key("labels"), &labels);
     }
 
-    for (field, go_type, strukt, names) in [
-        ("links", "[]v1alpha1.AppLink", "AppLink", LINK_FIELDS),
-        (
-            "maintainers",
-            "[]v1alpha1.Maintainer",
-            "Maintainer",
-            MAINTAINER_FIELDS,
-        ),
-    ] {
-        let items = spec.list(field, go_type)?;
-        if items.is_empty() {
-            continue;
-        }
-        let at = spec.at(field);
-        write_list(o.key(field), &items, |item, out| {
-            let f = Fields::decode(Some(item), &at, &go_type[2..], strukt, names)?;
-            let mut lo = Obj::open(out);
-            for n in names {
-                lo.opt_str(n, &f.string(n)?);
-            }
-            lo.close();
-            Ok(())
-        })?;
-    }
+    let links = StringStruct::new("AppLink", LINK_FIELDS, true);
+    links.write_list(&spec, "links", "[]v1alpha1.AppLink", &mut o)?;
+    let maintainers = StringStruct::new("Maintainer", MAINTAINER_FIELDS, true);
+    maintainers.write_list(&spec, "maintainers", "[]v1alpha1.Maintainer", &mut o)?;
 
     o.opt_str("maturity", &spec.string("maturity")?);
     o.opt_str("minKubeVersion", &spec.string("minKubeVersion")?);
 
-    let apis = spec.list("nativeAPIs", "[]v1.GroupVersionKind")?;
-    if !apis.is_empty() {
-        let at = spec.at("nativeAPIs");
-        write_list(o.key("nativeAPIs"), &apis, |a, out| {
-            let f = Fields::decode(
-                Some(a),
-                &at,
-                "v1.GroupVersionKind",
-                "GroupVersionKind",
-                GVK_FIELDS,
-            )?;
-            let mut go = Obj::open(out);
-            for n in GVK_FIELDS {
-                go.str(n, &f.string(n)?);
-            }
-            go.close();
-            Ok(())
-        })?;
-    }
+    let gvk = StringStruct::new("GroupVersionKind", GVK_FIELDS, false);
+    gvk.write_list(&spec, "nativeAPIs", "[]v1.GroupVersionKind", &mut o)?;
 
     let provider = Fields::decode(
         spec.get("provider"),
@@ -348,6 +311,52 @@ fn write_list<'a>(
     }
     out.push(b']');
     Ok(())
+}
+
+/// A Go struct made only of string fields (`AppLink`, `Maintainer`,
+/// `GroupVersionKind`, `APIResourceReference`), written in field order.
+struct StringStruct {
+    strukt: &'static str,
+    names: &'static [&'static str],
+    /// Whether every field is `omitempty`.
+    omit_empty: bool,
+}
+
+impl StringStruct {
+    fn new(strukt: &'static str, names: &'static [&'static str], omit_empty: bool) -> Self {
+        StringStruct {
+            strukt,
+            names,
+            omit_empty,
+        }
+    }
+
+    /// The list under `field` of `parent`, omitted when empty.
+    fn write_list(
+        &self,
+        parent: &Fields<'_>,
+        field: &str,
+        go_type: &str,
+        o: &mut Obj<'_>,
+    ) -> Result<(), DecodeError> {
+        let items = parent.list(field, go_type)?;
+        if items.is_empty() {
+            return Ok(());
+        }
+        let at = parent.at(field);
+        write_list(o.key(field), &items, |item, out| {
+            let f = Fields::decode(Some(item), &at, &go_type[2..], self.strukt, self.names)?;
+            let mut so = Obj::open(out);
+            for n in self.names {
+                let v = f.string(n)?;
+                if !(self.omit_empty && v.is_empty()) {
+                    so.str(n, &v);
+                }
+            }
+            so.close();
+            Ok(())
+        })
+    }
 }
 
 type ItemWriter = fn(&Fields<'_>, &mut Vec<u8>) -> Result<(), DecodeError>;
@@ -426,25 +435,8 @@ fn write_api_service(f: &Fields<'_>, out: &mut Vec<u8>) -> Result<(), DecodeErro
 fn write_description_tail(f: &Fields<'_>, o: &mut Obj<'_>) -> Result<(), DecodeError> {
     o.opt_str("displayName", &f.string("displayName")?);
     o.opt_str("description", &f.string("description")?);
-    let resources = f.list("resources", "[]v1alpha1.APIResourceReference")?;
-    if !resources.is_empty() {
-        let at = f.at("resources");
-        write_list(o.key("resources"), &resources, |r, out| {
-            let rf = Fields::decode(
-                Some(r),
-                &at,
-                "v1alpha1.APIResourceReference",
-                "APIResourceReference",
-                RESOURCE_FIELDS,
-            )?;
-            let mut ro = Obj::open(out);
-            for n in RESOURCE_FIELDS {
-                ro.str(n, &rf.string(n)?);
-            }
-            ro.close();
-            Ok(())
-        })?;
-    }
+    let resource = StringStruct::new("APIResourceReference", RESOURCE_FIELDS, false);
+    resource.write_list(f, "resources", "[]v1alpha1.APIResourceReference", o)?;
     for (field, go_type, strukt) in [
         (
             "statusDescriptors",

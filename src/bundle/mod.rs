@@ -173,25 +173,15 @@ impl Parsed {
             let version = self.csv.version()?;
             let release = self.csv.release()?;
             // Go builds this one with json.Marshal: HTML escaping on.
-            let mut v = Vec::new();
-            v.extend_from_slice(b"{\"packageName\":");
-            crate::encoding::json::write_string_html(&self.package, &mut v);
-            v.extend_from_slice(b",\"version\":");
-            crate::encoding::json::write_string_html(&version, &mut v);
-            if !release.is_empty() {
-                v.extend_from_slice(b",\"release\":");
-                crate::encoding::json::write_string_html(&release, &mut v);
-            }
-            v.push(b'}');
-            derived.insert(0, RawProperty::new(TYPE_PACKAGE, utf8(v)));
+            let value = package_value(&self.package, &version, &release, true);
+            derived.insert(0, RawProperty::new(TYPE_PACKAGE, value));
         }
         let provided = self
             .provided_apis()
             .map_err(|e| format!("error getting provided apis: {e}"))?;
         for api in provided {
-            let mut v = Vec::new();
-            gvk_value(&api.group, &api.kind, &api.version, true, &mut v);
-            derived.push(RawProperty::new(TYPE_GVK, utf8(v)));
+            let value = gvk_value(&api.group, &api.kind, &api.version, true);
+            derived.push(RawProperty::new(TYPE_GVK, value));
         }
         Ok(metadata::property_set(derived))
     }
@@ -258,7 +248,7 @@ impl Parsed {
                     // The last one wins (spec §4.4).
                     let (name, version, release) =
                         parse_package(p).map_err(|e| parse_err(i, &p.typ, e))?;
-                    package = Some(package_value(&name, &version, &release));
+                    package = Some(package_value(&name, &version, &release, false));
                 }
                 _ => others.push(p.clone()),
             }
@@ -272,13 +262,9 @@ impl Parsed {
                 TYPE_PACKAGE => {
                     let (name, version, _) =
                         parse_package(d).map_err(|e| parse_err(i, &d.typ, e))?;
-                    let mut v = Vec::new();
-                    v.extend_from_slice(b"{\"packageName\":");
-                    write_string(&name, &mut v);
-                    v.extend_from_slice(b",\"versionRange\":");
-                    write_string(&version, &mut v);
-                    v.push(b'}');
-                    package_required.push(RawProperty::new(TYPE_PACKAGE_REQUIRED, utf8(v)));
+                    let value =
+                        string_object(&[("packageName", &name), ("versionRange", &version)], false);
+                    package_required.push(RawProperty::new(TYPE_PACKAGE_REQUIRED, value));
                 }
                 // Other dependency types become properties of the same type
                 // with the raw value (spec §4.4).
@@ -310,17 +296,18 @@ impl Parsed {
                 format!("{{\"data\":\"{data}\"}}"),
             ));
         }
-        let package = package.unwrap_or_else(|| package_value(&self.package, &version, &release));
+        let package =
+            package.unwrap_or_else(|| package_value(&self.package, &version, &release, false));
         props.push(RawProperty::new(TYPE_PACKAGE, package));
         for (group, kind, version) in &provided {
-            let mut v = Vec::new();
-            gvk_value(group, kind, version, false, &mut v);
-            props.push(RawProperty::new(TYPE_GVK, utf8(v)));
+            props.push(RawProperty::new(
+                TYPE_GVK,
+                gvk_value(group, kind, version, false),
+            ));
         }
         for (group, kind, version) in &required {
-            let mut v = Vec::new();
-            gvk_value(group, kind, version, false, &mut v);
-            props.push(RawProperty::new(TYPE_GVK_REQUIRED, utf8(v)));
+            let value = gvk_value(group, kind, version, false);
+            props.push(RawProperty::new(TYPE_GVK_REQUIRED, value));
         }
         props.extend(package_required);
         props.extend(others);
@@ -492,37 +479,43 @@ fn utf8(v: Vec<u8>) -> String {
     String::from_utf8(v).unwrap_or_default()
 }
 
-/// `{"group":G,"kind":K,"version":V}`, HTML-escaped when built by
-/// `json.Marshal` (the intermediate list) and not when built by the
-/// property package (the output).
-fn gvk_value(group: &str, kind: &str, version: &str, html: bool, out: &mut Vec<u8>) {
+/// A JSON object of string fields as Go's encoder writes a struct: HTML
+/// escaping on where Go used `json.Marshal` (the intermediate list), off
+/// where it used the property package's encoder (the output).
+fn string_object(fields: &[(&str, &str)], html: bool) -> String {
     let s: fn(&str, &mut Vec<u8>) = if html {
         crate::encoding::json::write_string_html
     } else {
         write_string
     };
-    out.extend_from_slice(b"{\"group\":");
-    s(group, out);
-    out.extend_from_slice(b",\"kind\":");
-    s(kind, out);
-    out.extend_from_slice(b",\"version\":");
-    s(version, out);
+    let mut out = vec![b'{'];
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(k, &mut out);
+        out.push(b':');
+        s(v, &mut out);
+    }
     out.push(b'}');
+    utf8(out)
 }
 
-/// The canonical `olm.package` value (`release` only when set).
-fn package_value(name: &str, version: &str, release: &str) -> String {
-    let mut v = Vec::new();
-    v.extend_from_slice(b"{\"packageName\":");
-    write_string(name, &mut v);
-    v.extend_from_slice(b",\"version\":");
-    write_string(version, &mut v);
+/// `{"group":G,"kind":K,"version":V}`.
+fn gvk_value(group: &str, kind: &str, version: &str, html: bool) -> String {
+    string_object(
+        &[("group", group), ("kind", kind), ("version", version)],
+        html,
+    )
+}
+
+/// The `olm.package` value (`release` only when set).
+fn package_value(name: &str, version: &str, release: &str, html: bool) -> String {
+    let mut fields = vec![("packageName", name), ("version", version)];
     if !release.is_empty() {
-        v.extend_from_slice(b",\"release\":");
-        write_string(release, &mut v);
+        fields.push(("release", release));
     }
-    v.push(b'}');
-    utf8(v)
+    string_object(&fields, html)
 }
 
 /// A property value decoded into one of the property package's structs.
