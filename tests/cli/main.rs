@@ -5,4 +5,6 @@
 //! goes beyond Go opm.
 
 mod cases;
+mod generate_dockerfile;
+mod init;
 mod util;
