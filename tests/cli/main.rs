@@ -7,4 +7,5 @@
 mod cases;
 mod generate_dockerfile;
 mod init;
+mod render;
 mod util;
