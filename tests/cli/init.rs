@@ -56,6 +56,17 @@ fn invalid_utf8_description_is_escaped_per_byte_in_json() {
 }
 
 #[test]
+fn invalid_utf8_description_is_replaced_in_yaml() {
+    let out = init(&["pkg", "-d", "latin1.md", "-o", "yaml"]);
+    assert!(out.status.success());
+    // YAML is converted from Go's JSON, whose `\ufffd` escapes read back
+    // as the character.
+    let want = "---\ndefaultChannel: \"\"\ndescription: |\n  # Caf\u{FFFD} Operator\n\n  \
+                Latin-1 bytes \u{FFFD}\u{FFFD} and a real \u{FFFD}.\nname: pkg\nschema: olm.package\n";
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}
+
+#[test]
 fn empty_description_is_omitted() {
     let out = init(&["pkg", "-c", "stable", "-d", "empty"]);
     assert_eq!(
