@@ -5,5 +5,7 @@
 //! goes beyond Go opm.
 
 mod cases;
+mod generate_dockerfile;
+mod init;
 mod render;
 mod util;
