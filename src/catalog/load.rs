@@ -144,6 +144,66 @@ pub fn go_errno_text(e: &std::io::Error) -> String {
 
 /// Load every file of a directory (or one file) into one config.
 pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
+    let loaded = load_path_located(path, opts, false)?;
+    match loaded.errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(loaded.config),
+    }
+}
+
+/// Where each blob of a loaded config came from: one [`Location`] per
+/// element, parallel to the lists of [`DeclarativeConfig`]. Kept beside the
+/// config (not in the blob types) so that writers and migrations never see it.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    pub packages: Vec<Location>,
+    pub channels: Vec<Location>,
+    pub bundles: Vec<Location>,
+    pub deprecations: Vec<Location>,
+    pub others: Vec<Location>,
+}
+
+impl SourceMap {
+    fn extend(&mut self, other: SourceMap) {
+        self.packages.extend(other.packages);
+        self.channels.extend(other.channels);
+        self.bundles.extend(other.bundles);
+        self.deprecations.extend(other.deprecations);
+        self.others.extend(other.others);
+    }
+
+    /// Record `loc` for the list of `cfg` that just grew by one blob.
+    fn record(&mut self, cfg: &DeclarativeConfig, loc: Location) {
+        let lists = [
+            (cfg.packages.len(), &mut self.packages),
+            (cfg.channels.len(), &mut self.channels),
+            (cfg.bundles.len(), &mut self.bundles),
+            (cfg.deprecations.len(), &mut self.deprecations),
+            (cfg.others.len(), &mut self.others),
+        ];
+        for (len, locs) in lists {
+            if len > locs.len() {
+                locs.push(loc);
+                return;
+            }
+        }
+    }
+}
+
+/// A config with the source of every blob, and the load errors met.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub config: DeclarativeConfig,
+    pub sources: SourceMap,
+    /// Without `keep_going`, at most one: the first error in walk order (Go
+    /// reports whichever of its parallel workers fails first). With it,
+    /// every error, in walk order; blobs that did load are in `config`.
+    pub errors: Vec<LoadError>,
+}
+
+/// [`load_path`], plus where each blob came from; with `keep_going`, a bad
+/// document does not stop the load (for `validate --all-errors`).
+pub fn load_path_located(path: &Path, opts: LoadOptions, keep_going: bool) -> Result<Loaded, LoadError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
     let files = if meta.is_dir() {
@@ -151,28 +211,58 @@ pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, Lo
     } else {
         vec![path.to_path_buf()]
     };
-    let parts: Vec<Result<DeclarativeConfig, LoadError>> = files
+    let parts: Vec<Loaded> = files
         .par_iter()
-        .map(|f| load_file(f, opts))
+        .map(|f| load_file_located(f, opts, keep_going))
         .collect();
-    let mut cfg = DeclarativeConfig::default();
+    let mut all = Loaded::default();
     for part in parts {
-        cfg.extend(part?);
+        all.config.extend(part.config);
+        all.sources.extend(part.sources);
+        all.errors.extend(part.errors);
+        if !keep_going && !all.errors.is_empty() {
+            break;
+        }
     }
-    Ok(cfg)
+    Ok(all)
 }
 
 /// Parse one file: a concatenated JSON stream or multi-document YAML.
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::at(go_io_error("read", path, &e), path, None))?;
-    let mut cfg = DeclarativeConfig::default();
-    for_each_document(&bytes, |doc| {
-        let value = doc.value.map_err(|m| LoadError::at(m, path, Some(doc.line)))?;
-        add_value(&mut cfg, value, doc.raw, opts)
-            .map_err(|m| LoadError::at(m, path, Some(doc.line)))
-    })?;
-    Ok(cfg)
+    let loaded = load_file_located(path, opts, false);
+    match loaded.errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(loaded.config),
+    }
+}
+
+fn load_file_located(path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
+    let mut out = Loaded::default();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.errors.push(LoadError::at(go_io_error("read", path, &e), path, None));
+            return out;
+        }
+    };
+    let Loaded { config: cfg, sources, errors } = &mut out;
+    let _ = for_each_document(&bytes, |doc| {
+        let result = doc
+            .value
+            .and_then(|value| add_value(cfg, value, doc.raw, opts))
+            .map_err(|m| LoadError::at(m, path, Some(doc.line)));
+        match result {
+            Ok(()) => {
+                sources.record(cfg, Location { path: path.to_path_buf(), line: Some(doc.line) });
+                Ok(())
+            }
+            Err(e) => {
+                errors.push(e);
+                if keep_going { Ok(()) } else { Err(()) }
+            }
+        }
+    });
+    out
 }
 
 /// One decoded document of a stream.

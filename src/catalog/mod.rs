@@ -5,9 +5,10 @@ pub mod ignore;
 pub mod load;
 pub mod migrate;
 pub mod model;
+pub mod validate;
 pub mod write;
 
-pub use load::{LoadError, LoadOptions, Location, load_path};
+pub use load::{LoadError, LoadOptions, Loaded, Location, SourceMap, load_path, load_path_located};
 pub use model::*;
 pub use write::Format;
 
