@@ -5,10 +5,14 @@ pub mod ignore;
 pub mod load;
 pub mod migrate;
 pub mod model;
+pub mod sorted;
 pub mod validate;
 pub mod write;
 
-pub use load::{LoadError, LoadOptions, Loaded, Location, SourceMap, load_path, load_path_located};
+pub use load::{
+    LoadError, LoadOptions, Loaded, Location, SourceMap, load_path, load_path_each,
+    load_path_located,
+};
 pub use model::*;
 pub use write::Format;
 
@@ -19,8 +23,9 @@ pub fn prepare_for_render(cfg: &mut DeclarativeConfig) {
     for b in &mut cfg.bundles {
         let is_object = |p: &Property| p.typ == PROP_BUNDLE_OBJECT || p.typ == PROP_CSV_METADATA;
         if b.properties.iter().any(is_object) {
-            let (objects, mut rest): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut b.properties).into_iter().partition(|p| is_object(p));
+            let (objects, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut b.properties)
+                .into_iter()
+                .partition(|p| is_object(p));
             rest.extend(objects);
             b.properties = rest;
         }

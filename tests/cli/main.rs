@@ -1,0 +1,9 @@
+//! Integration tests: one binary driving the real `opm` executable.
+//!
+//! `cases` replays the conformance cases copied into testdata/cases/ (what
+//! Go opm printed for each command); the other modules test behaviour that
+//! goes beyond Go opm.
+
+mod cases;
+mod render;
+mod util;
