@@ -7,3 +7,4 @@
 mod cases;
 mod render;
 mod util;
+mod validate;

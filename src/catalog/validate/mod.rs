@@ -155,19 +155,30 @@ pub fn validate(loaded: &Loaded, opts: Options) -> Report {
     report
 }
 
-/// Stages 2 and 3 on a config: Go's message and the diagnostics.
+/// Stages 2 and 3 on a config: Go's message and the diagnostics. With
+/// `all_errors` the checks run twice: once as Go runs them, for Go's exact
+/// message (which `all_errors` must not change: the entries-without-bundle
+/// check differs), once to find everything.
 pub fn validate_config(cfg: &DeclarativeConfig, sources: &SourceMap, all_errors: bool) -> (Option<String>, Vec<Diagnostic>) {
-    let (model, mut diags) = convert::convert(cfg, sources, all_errors);
-    if !all_errors && !diags.is_empty() {
+    let go = stages(cfg, sources, false);
+    if !all_errors {
+        return go;
+    }
+    (go.0, stages(cfg, sources, true).1)
+}
+
+fn stages(cfg: &DeclarativeConfig, sources: &SourceMap, all: bool) -> (Option<String>, Vec<Diagnostic>) {
+    let (model, mut diags) = convert::convert(cfg, sources, all);
+    if !all && !diags.is_empty() {
         return (Some(diags[0].message.clone()), diags);
     }
-    let tree = check::validate_model(&model, all_errors);
-    let go_message = match diags.first() {
+    let tree = check::validate_model(&model, all);
+    let message = match diags.first() {
         Some(d) => Some(d.message.clone()),
         None => (!tree.is_empty()).then(|| tree.render()),
     };
     diags.extend(tree.diagnostics());
-    (go_message, diags)
+    (message, diags)
 }
 
 /// Go opm's verdict for a config: `Err` holds exactly Go's message.
