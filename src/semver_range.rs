@@ -41,10 +41,15 @@ fn has_leading_zeroes(s: &str) -> bool {
 fn parse_u64(s: &str) -> Result<u64, ParseError> {
     let quoted = crate::catalog::load::go_quote(s);
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err(format!("strconv.ParseUint: parsing {quoted}: invalid syntax")));
+        return Err(err(format!(
+            "strconv.ParseUint: parsing {quoted}: invalid syntax"
+        )));
     }
-    s.parse::<u64>()
-        .map_err(|_| err(format!("strconv.ParseUint: parsing {quoted}: value out of range")))
+    s.parse::<u64>().map_err(|_| {
+        err(format!(
+            "strconv.ParseUint: parsing {quoted}: value out of range"
+        ))
+    })
 }
 
 fn parse_number(s: &str, what: &str, capital: &str) -> Result<u64, ParseError> {
@@ -129,7 +134,9 @@ pub fn parse_version(s: &str) -> Result<Version, ParseError> {
     }
     // The identifiers were checked above with the same rules the semver
     // crate applies, so these constructors cannot fail.
-    let pre = pre.map_or(Ok(Prerelease::EMPTY), Prerelease::new).map_err(|e| err(e.to_string()))?;
+    let pre = pre
+        .map_or(Ok(Prerelease::EMPTY), Prerelease::new)
+        .map_err(|e| err(e.to_string()))?;
     let build = build
         .map_or(Ok(BuildMetadata::EMPTY), BuildMetadata::new)
         .map_err(|e| err(e.to_string()))?;
@@ -213,7 +220,9 @@ impl Range {
     /// blang's `Range(v)`: build metadata ignored, and a prerelease version
     /// can satisfy a plain range (no npm-style exclusion).
     pub fn matches(&self, v: &Version) -> bool {
-        self.any_of.iter().any(|all| all.iter().all(|c| c.matches(v)))
+        self.any_of
+            .iter()
+            .any(|all| all.iter().all(|c| c.matches(v)))
     }
 }
 
@@ -287,7 +296,10 @@ fn split_or_parts(parts: Vec<String>) -> Result<Vec<Vec<String>>, ParseError> {
 /// first digit.
 fn split_comparator_version(s: &str) -> Result<(&str, &str), ParseError> {
     // Go uses unicode.IsDigit (any Nd digit), not just ASCII.
-    match s.char_indices().find(|(_, c)| c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric())) {
+    match s
+        .char_indices()
+        .find(|(_, c)| c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric()))
+    {
         Some((i, _)) => Ok((s[..i].trim(), &s[i..])),
         None => Err(err(format!(
             "Could not get version from string: {}",
@@ -321,7 +333,11 @@ fn wildcard_type(v: &str) -> Wildcard {
 /// `1.0.0` but is still classified as a patch wildcard.
 fn flat_version(v: &str) -> String {
     let v = v.replacen(".x.x", ".x", 1).replacen(".x", ".0", 1);
-    if v.split('.').count() == 2 { format!("{v}.0") } else { v }
+    if v.split('.').count() == 2 {
+        format!("{v}.0")
+    } else {
+        v
+    }
 }
 
 /// blang's `incrementMajorVersion`/`incrementMinorVersion`; Go ignores the
@@ -473,14 +489,38 @@ mod tests {
     fn version_errors_are_blangs() {
         assert_eq!(perr(""), "Version string empty");
         assert_eq!(perr("1.2"), "No Major.Minor.Patch elements found");
-        assert_eq!(perr("v0.0.8"), "Invalid character(s) found in major number \"v0\"");
-        assert_eq!(perr("1.a.0"), "Invalid character(s) found in minor number \"a\"");
-        assert_eq!(perr("01.0.0"), "Major number must not contain leading zeroes \"01\"");
-        assert_eq!(perr("1.00.1"), "Minor number must not contain leading zeroes \"00\"");
-        assert_eq!(perr("1.0.01"), "Patch number must not contain leading zeroes \"01\"");
-        assert_eq!(perr("0.1.0.1"), "Invalid character(s) found in patch number \"0.1\"");
-        assert_eq!(perr(".1.0"), "strconv.ParseUint: parsing \"\": invalid syntax");
-        assert_eq!(perr("1.0."), "strconv.ParseUint: parsing \"\": invalid syntax");
+        assert_eq!(
+            perr("v0.0.8"),
+            "Invalid character(s) found in major number \"v0\""
+        );
+        assert_eq!(
+            perr("1.a.0"),
+            "Invalid character(s) found in minor number \"a\""
+        );
+        assert_eq!(
+            perr("01.0.0"),
+            "Major number must not contain leading zeroes \"01\""
+        );
+        assert_eq!(
+            perr("1.00.1"),
+            "Minor number must not contain leading zeroes \"00\""
+        );
+        assert_eq!(
+            perr("1.0.01"),
+            "Patch number must not contain leading zeroes \"01\""
+        );
+        assert_eq!(
+            perr("0.1.0.1"),
+            "Invalid character(s) found in patch number \"0.1\""
+        );
+        assert_eq!(
+            perr(".1.0"),
+            "strconv.ParseUint: parsing \"\": invalid syntax"
+        );
+        assert_eq!(
+            perr("1.0."),
+            "strconv.ParseUint: parsing \"\": invalid syntax"
+        );
         assert_eq!(
             perr("18446744073709551616.0.0"),
             "strconv.ParseUint: parsing \"18446744073709551616\": value out of range"
@@ -491,10 +531,19 @@ mod tests {
             perr("1.0.0-01"),
             "Numeric PreRelease version must not contain leading zeroes \"01\""
         );
-        assert_eq!(perr("1.0.0-a_b"), "Invalid character(s) found in prerelease \"a_b\"");
+        assert_eq!(
+            perr("1.0.0-a_b"),
+            "Invalid character(s) found in prerelease \"a_b\""
+        );
         assert_eq!(perr("1.0.0+"), "Build meta data is empty");
-        assert_eq!(perr("1.0.0+a_b"), "Invalid character(s) found in build meta data \"a_b\"");
-        assert_eq!(perr(" 1.0.0"), "Invalid character(s) found in major number \" 1\"");
+        assert_eq!(
+            perr("1.0.0+a_b"),
+            "Invalid character(s) found in build meta data \"a_b\""
+        );
+        assert_eq!(
+            perr(" 1.0.0"),
+            "Invalid character(s) found in major number \" 1\""
+        );
     }
 
     #[test]
@@ -574,9 +623,18 @@ mod tests {
             rerr(">=1.0.0 <<2.0.0"),
             "Could not parse Range \"<<2.0.0\": Could not parse comparator \"<<\" in \"<<2.0.0\""
         );
-        assert_eq!(rerr("not a range"), "Could not get version from string: \"not\"");
-        assert_eq!(rerr("~1.2.3"), "Could not parse Range \"~1.2.3\": Could not parse comparator \"~\" in \"~1.2.3\"");
-        assert_eq!(rerr("^1.2.3"), "Could not parse Range \"^1.2.3\": Could not parse comparator \"^\" in \"^1.2.3\"");
+        assert_eq!(
+            rerr("not a range"),
+            "Could not get version from string: \"not\""
+        );
+        assert_eq!(
+            rerr("~1.2.3"),
+            "Could not parse Range \"~1.2.3\": Could not parse comparator \"~\" in \"~1.2.3\""
+        );
+        assert_eq!(
+            rerr("^1.2.3"),
+            "Could not parse Range \"^1.2.3\": Could not parse comparator \"^\" in \"^1.2.3\""
+        );
         // Go quirk: the hyphen is a 1-char token and vanishes, leaving
         // `=1.0.0 =2.0.0`, which parses and matches nothing (the spec's
         // §2.2 claim of an error does not follow from blang's code).
@@ -590,6 +648,9 @@ mod tests {
         // A space after `!` splits: `!` alone is dropped as a 1-char token.
         assert_eq!(parse_range("! 1.0.0").unwrap().to_string(), "=1.0.0");
         // `>1.2.3-x` is no wildcard, so `>` asks for an increment of nothing.
-        assert_eq!(rerr(">1.0.0-x"), "Could not get version from string: \">=\"");
+        assert_eq!(
+            rerr(">1.0.0-x"),
+            "Could not get version from string: \">=\""
+        );
     }
 }

@@ -61,7 +61,10 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
             Some(m) => Err(CommandError::new(Style::Logrus, m)),
         },
         Some(f @ (Format::Json | Format::Yaml)) => {
-            let text = format_result(if f == Format::Json { "json" } else { "yaml" }, report.go_message.as_deref());
+            let text = format_result(
+                if f == Format::Json { "json" } else { "yaml" },
+                report.go_message.as_deref(),
+            );
             print_stdout(&text);
             if report.passed() { Ok(()) } else { failed() }
         }
@@ -85,8 +88,9 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
 
 /// Load and validate; only an unreadable directory fails here.
 pub fn validate_dir(dir: &Path, opts: Options) -> Result<Report, CommandError> {
-    let loaded = catalog::load_path_located(dir, LoadOptions { keep_objects: true }, opts.all_errors)
-        .map_err(|e| CommandError::new(Style::Logrus, e.message))?;
+    let loaded =
+        catalog::load_path_located(dir, LoadOptions { keep_objects: true }, opts.all_errors)
+            .map_err(|e| CommandError::new(Style::Logrus, e.message))?;
     Ok(validate::validate(&loaded, opts))
 }
 
@@ -138,7 +142,9 @@ pub fn format_github(diags: &[&Diagnostic]) -> String {
     // Escaping per the runner's command parser: data escapes %, CR, LF;
     // property values also `:` and `,`.
     fn data(s: &str) -> String {
-        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
     }
     fn prop(s: &str) -> String {
         data(s).replace(':', "%3A").replace(',', "%2C")
@@ -154,7 +160,10 @@ pub fn format_github(diags: &[&Diagnostic]) -> String {
                 props.push(format!("line={line}"));
             }
         }
-        props.push(format!("title={}", prop(&format!("opm validate: {}", d.rule))));
+        props.push(format!(
+            "title={}",
+            prop(&format!("opm validate: {}", d.rule))
+        ));
         s.push(' ');
         s.push_str(&props.join(","));
         s.push_str("::");
@@ -173,7 +182,9 @@ fn artifact_uri(path: &Path) -> String {
     }
     for b in text.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -248,7 +259,11 @@ pub fn format_result(format: &str, error: Option<&str>) -> String {
             crate::encoding::json::write_string(m, &mut json);
             json.extend_from_slice(b"},");
         }
-        json.extend_from_slice(if error.is_none() { b"\"passed\":true}" } else { b"\"passed\":false}" });
+        json.extend_from_slice(if error.is_none() {
+            b"\"passed\":true}"
+        } else {
+            b"\"passed\":false}"
+        });
         let mut out = Vec::new();
         let _ = crate::encoding::yaml::json_to_yaml(&json, &mut out);
         s.push_str(&String::from_utf8_lossy(&out));

@@ -11,7 +11,8 @@ use opm::catalog::{LoadOptions, load_path_located};
 use super::util::{opm, testdata};
 
 fn report(dir: &Path, opts: Options) -> validate::Report {
-    let loaded = load_path_located(dir, LoadOptions { keep_objects: true }, opts.all_errors).unwrap();
+    let loaded =
+        load_path_located(dir, LoadOptions { keep_objects: true }, opts.all_errors).unwrap();
     validate::validate(&loaded, opts)
 }
 
@@ -19,15 +20,23 @@ fn report(dir: &Path, opts: Options) -> validate::Report {
 #[test]
 fn every_rule_gives_gos_message() {
     let root = testdata().join("validate/rules");
-    let mut names: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     names.sort();
     assert!(names.len() >= 30, "fixtures missing: {}", names.len());
     let mut failures = Vec::new();
     for case in names {
         let expected = std::fs::read_to_string(case.join("expected")).unwrap();
-        let got = report(&case.join("catalog"), Options::default()).go_message.unwrap_or_default();
+        let got = report(&case.join("catalog"), Options::default())
+            .go_message
+            .unwrap_or_default();
         if got != expected {
-            failures.push(format!("{}:\n  want {expected:?}\n  got  {got:?}", case.display()));
+            failures.push(format!(
+                "{}:\n  want {expected:?}\n  got  {got:?}",
+                case.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -42,7 +51,13 @@ fn all_errors_keeps_gos_message() {
     for e in std::fs::read_dir(&root).unwrap() {
         let dir = e.unwrap().path().join("catalog");
         let go = report(&dir, Options::default());
-        let all = report(&dir, Options { all_errors: true, schemas: false });
+        let all = report(
+            &dir,
+            Options {
+                all_errors: true,
+                schemas: false,
+            },
+        );
         assert_eq!(go.go_message, all.go_message, "{}", dir.display());
         assert_eq!(all.diagnostics.is_empty(), go.passed(), "{}", dir.display());
     }
@@ -53,7 +68,11 @@ fn located() -> std::path::PathBuf {
 }
 
 fn run_validate(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(opm()).arg("validate").args(args).output().unwrap();
+    let out = Command::new(opm())
+        .arg("validate")
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -64,7 +83,13 @@ fn run_validate(args: &[&str]) -> (i32, String, String) {
 /// The 1-based line where the n-th blob (counting from 1) of a file starts.
 fn blob_line(file: &Path, n: usize) -> usize {
     let text = std::fs::read_to_string(file).unwrap();
-    text.lines().enumerate().filter(|(_, l)| *l == "{").nth(n - 1).unwrap().0 + 1
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "{")
+        .nth(n - 1)
+        .unwrap()
+        .0
+        + 1
 }
 
 #[test]
@@ -97,7 +122,9 @@ fn three_errors_in_two_files_are_located_in_stable_order() {
     let (code, out, err) = run_validate(&[d]);
     assert_eq!((code, out.as_str()), (1, ""));
     assert_eq!(err.lines().count(), 1);
-    assert!(err.contains("level=fatal msg=\"package \\\"b\\\" bundle \\\"b.v2.0.0\\\" image: invalid image pull spec"));
+    assert!(err.contains(
+        "level=fatal msg=\"package \\\"b\\\" bundle \\\"b.v2.0.0\\\" image: invalid image pull spec"
+    ));
 }
 
 #[test]
@@ -130,7 +157,8 @@ fn github_multiline_messages_stay_one_line() {
 
 #[test]
 fn sarif_output_validates_against_the_sarif_schema() {
-    let text = std::fs::read_to_string(testdata().join("validate/sarif/sarif-schema-2.1.0.json")).unwrap();
+    let text =
+        std::fs::read_to_string(testdata().join("validate/sarif/sarif-schema-2.1.0.json")).unwrap();
     // The published schema's `language` pattern has a stray `]` that the
     // validator's strict regex check refuses; it does not concern our output.
     let text = text.replace(
@@ -152,7 +180,10 @@ fn sarif_output_validates_against_the_sarif_schema() {
         let (code, out, _) = run_validate(&all);
         assert_eq!(code, if results == 0 { 0 } else { 1 });
         let log: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "{errors:#?}");
         let res = log["runs"][0]["results"].as_array().unwrap();
         assert_eq!(res.len(), results);
@@ -160,7 +191,12 @@ fn sarif_output_validates_against_the_sarif_schema() {
             let id = r["ruleId"].as_str().unwrap();
             let i = r["ruleIndex"].as_u64().unwrap() as usize;
             assert_eq!(log["runs"][0]["tool"]["driver"]["rules"][i]["id"], id);
-            assert!(r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() > 0);
+            assert!(
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap()
+                    > 0
+            );
         }
     }
 }
@@ -169,7 +205,12 @@ fn sarif_output_validates_against_the_sarif_schema() {
 fn success_prints_nothing_in_every_format() {
     let dir = testdata().join("validate/rules/ok/catalog");
     let d = dir.to_str().unwrap();
-    for args in [vec![d], vec![d, "-o", "text"], vec![d, "-o", "github"], vec![d, "--all-errors"]] {
+    for args in [
+        vec![d],
+        vec![d, "-o", "text"],
+        vec![d, "-o", "github"],
+        vec![d, "--all-errors"],
+    ] {
         let (code, out, err) = run_validate(&args);
         assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""), "{args:?}");
     }
@@ -180,7 +221,10 @@ fn bad_output_value_keeps_gos_message() {
     let dir = testdata().join("validate/rules/ok/catalog");
     let (code, _, err) = run_validate(&[dir.to_str().unwrap(), "-o", "xml"]);
     assert_eq!(code, 1);
-    assert_eq!(err.lines().next().unwrap(), "Error: invalid --output value \"xml\", expected (json|yaml)");
+    assert_eq!(
+        err.lines().next().unwrap(),
+        "Error: invalid --output value \"xml\", expected (json|yaml)"
+    );
 }
 
 /// Every corpus catalog (the copies in testdata/corpus) and every fixture Go
@@ -196,15 +240,28 @@ fn schemas_accept_what_go_accepts() {
     dirs.push(testdata().join("corpus/serve-deprecations"));
     for e in std::fs::read_dir(testdata().join("validate/rules")).unwrap() {
         let case = e.unwrap().path();
-        if std::fs::read_to_string(case.join("expected")).unwrap().is_empty() {
+        if std::fs::read_to_string(case.join("expected"))
+            .unwrap()
+            .is_empty()
+        {
             dirs.push(case.join("catalog"));
         }
     }
     assert!(dirs.len() >= 10);
     for dir in dirs {
-        let r = report(&dir, Options { all_errors: true, schemas: true });
+        let r = report(
+            &dir,
+            Options {
+                all_errors: true,
+                schemas: true,
+            },
+        );
         assert!(r.passed(), "{}: {:?}", dir.display(), r.go_message);
-        let warnings: Vec<_> = r.diagnostics.iter().filter(|d| d.severity == Severity::Warning).collect();
+        let warnings: Vec<_> = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .collect();
         assert!(warnings.is_empty(), "{}: {warnings:#?}", dir.display());
     }
 }
@@ -213,11 +270,25 @@ fn schemas_accept_what_go_accepts() {
 #[test]
 fn schemas_flag_bad_blobs_as_warnings() {
     let dir = testdata().join("validate/rules/version-prerelease-leading-zero/catalog");
-    let r = report(&dir, Options { all_errors: false, schemas: true });
-    let w: Vec<_> = r.diagnostics.iter().filter(|d| d.severity == Severity::Warning).collect();
+    let r = report(
+        &dir,
+        Options {
+            all_errors: false,
+            schemas: true,
+        },
+    );
+    let w: Vec<_> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
     assert_eq!(w.len(), 1, "{w:#?}");
     assert_eq!(w[0].rule, "schema");
-    assert!(w[0].message.starts_with("/properties/0/value/version: "), "{}", w[0].message);
+    assert!(
+        w[0].message.starts_with("/properties/0/value/version: "),
+        "{}",
+        w[0].message
+    );
     assert!(w[0].location.as_ref().unwrap().line.is_some());
 }
 
@@ -237,8 +308,19 @@ fn schemas_accept_the_whole_shared_corpus() {
         }
     }
     for dir in dirs {
-        let r = report(&dir, Options { all_errors: true, schemas: true });
+        let r = report(
+            &dir,
+            Options {
+                all_errors: true,
+                schemas: true,
+            },
+        );
         assert!(r.passed(), "{}: {:?}", dir.display(), r.go_message);
-        assert!(r.diagnostics.is_empty(), "{}: {:#?}", dir.display(), r.diagnostics);
+        assert!(
+            r.diagnostics.is_empty(),
+            "{}: {:#?}",
+            dir.display(),
+            r.diagnostics
+        );
     }
 }

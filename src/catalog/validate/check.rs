@@ -41,7 +41,11 @@ fn validate_package(pkg: &MPackage, all: bool) -> Node {
         node.leaf("default-channel", loc(), "default channel must be set");
     }
     if pkg.channels.is_empty() {
-        node.leaf("package-channels", loc(), "package must contain at least one channel");
+        node.leaf(
+            "package-channels",
+            loc(),
+            "package must contain at least one channel",
+        );
     }
     for ch in pkg.channels.values() {
         node.push_node(validate_channel(ch, &pkg.name, all));
@@ -70,20 +74,33 @@ fn duplicate_versions(pkg: &MPackage, all: bool) -> Option<String> {
         if all && !b.attached {
             continue;
         }
-        by_version.entry(version_key(b)).or_default().insert(&b.name);
+        by_version
+            .entry(version_key(b))
+            .or_default()
+            .insert(&b.name);
     }
     let dupes: Vec<String> = by_version
         .iter()
         .filter(|(_, names)| names.len() > 1)
-        .map(|(v, names)| format!("{{{v}: [{}]}}", names.iter().copied().collect::<Vec<_>>().join(", ")))
+        .map(|(v, names)| {
+            format!(
+                "{{{v}: [{}]}}",
+                names.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        })
         .collect();
-    (!dupes.is_empty()).then(|| format!("duplicate versions found in bundles: [{}]", dupes.join(" ")))
+    (!dupes.is_empty())
+        .then(|| format!("duplicate versions found in bundles: [{}]", dupes.join(" ")))
 }
 
 fn validate_channel(ch: &MChannel, pkg_name: &str, all: bool) -> Node {
     let mut node = Node::new(format!("invalid channel {}", q(&ch.name)));
     if ch.name.is_empty() {
-        node.leaf("channel-name", ch.location.clone(), "channel name must not be empty");
+        node.leaf(
+            "channel-name",
+            ch.location.clone(),
+            "channel name must not be empty",
+        );
     }
     if ch.bundles.is_empty() {
         node.leaf(
@@ -113,14 +130,22 @@ pub fn channel_head(ch: &MChannel) -> Result<&MBundle, String> {
         }
         incoming.extend(b.skips.iter().map(String::as_str));
     }
-    let heads: Vec<&MBundle> = ch.bundles.values().filter(|b| !incoming.contains(b.name.as_str())).collect();
+    let heads: Vec<&MBundle> = ch
+        .bundles
+        .values()
+        .filter(|b| !incoming.contains(b.name.as_str()))
+        .collect();
     match heads.len() {
         0 => Err("no channel head found in graph".into()),
         // Bundles are kept sorted by name, so the names come out sorted.
         1 => Ok(heads[0]),
         _ => Err(format!(
             "multiple channel heads found in graph: {}",
-            heads.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+            heads
+                .iter()
+                .map(|b| b.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -147,7 +172,10 @@ fn replaces_chain(ch: &MChannel) -> Result<(), String> {
             break;
         }
         if visited.contains(b.replaces.as_str()) {
-            let start = first.get(b.replaces.as_str()).copied().unwrap_or(path.len());
+            let start = first
+                .get(b.replaces.as_str())
+                .copied()
+                .unwrap_or(path.len());
             let mut cycle: Vec<&str> = path[start..].to_vec();
             cycle.push(&b.replaces);
             return Err(format!(
@@ -185,13 +213,21 @@ fn validate_bundle(b: &MBundle, pkg_name: &str) -> Node {
             node.leaf(
                 "bundle-name-normalized",
                 loc(),
-                format!("name {} does not match normalized name {}", q(&b.name), q(&normalized)),
+                format!(
+                    "name {} does not match normalized name {}",
+                    q(&b.name),
+                    q(&normalized)
+                ),
             );
         }
     }
     for (i, s) in b.skips.iter().enumerate() {
         if s.is_empty() {
-            node.leaf("skips", b.entry_location.clone(), format!("skip[{i}] is empty"));
+            node.leaf(
+                "skips",
+                b.entry_location.clone(),
+                format!("skip[{i}] is empty"),
+            );
         }
     }
     if !b.skip_range.is_empty()

@@ -77,7 +77,11 @@ impl MBundle {
 
 /// Go's `PackageScopedReference` printed with `%#v`.
 fn scoped_ref(schema: &str, name: &str) -> String {
-    format!("declcfg.PackageScopedReference{{Schema:{}, Name:{}}}", q(schema), q(name))
+    format!(
+        "declcfg.PackageScopedReference{{Schema:{}, Name:{}}}",
+        q(schema),
+        q(name)
+    )
 }
 
 /// k8s `IsDNS1123Label`, with its messages.
@@ -111,12 +115,19 @@ pub fn parse_release(r: &str) -> Result<Vec<String>, String> {
         return Ok(Vec::new());
     }
     if r.len() > 20 {
-        return Err(format!("invalid release {}: exceeds maximum length of 20 characters", q(r)));
+        return Err(format!(
+            "invalid release {}: exceeds maximum length of 20 characters",
+            q(r)
+        ));
     }
     let errs: Vec<String> = r
         .split('.')
         .enumerate()
-        .filter_map(|(i, s)| check_prerelease_identifier(s).err().map(|e| format!("segment {i}: {e}")))
+        .filter_map(|(i, s)| {
+            check_prerelease_identifier(s)
+                .err()
+                .map(|e| format!("segment {i}: {e}"))
+        })
         .collect();
     if !errs.is_empty() {
         return Err(format!("invalid release {}: {}", q(r), errs.join("\n")));
@@ -130,7 +141,11 @@ fn at(locs: &[Location], i: usize) -> Option<Location> {
 
 /// Build the model, checking Go's structural rules in Go's order. Without
 /// `all`, returns at the first error (the model is then incomplete).
-pub fn convert(cfg: &DeclarativeConfig, sources: &SourceMap, all: bool) -> (Model, Vec<Diagnostic>) {
+pub fn convert(
+    cfg: &DeclarativeConfig,
+    sources: &SourceMap,
+    all: bool,
+) -> (Model, Vec<Diagnostic>) {
     let mut model = Model::default();
     let mut diags = Vec::new();
     macro_rules! fail {
@@ -155,7 +170,13 @@ pub fn convert(cfg: &DeclarativeConfig, sources: &SourceMap, all: bool) -> (Mode
         }
         let errs = dns1123_label_errors(&p.name);
         if !errs.is_empty() {
-            fail!("package-name", loc.clone(), "invalid package name {}: [{}]", q(&p.name), errs.join(" "));
+            fail!(
+                "package-name",
+                loc.clone(),
+                "invalid package name {}: [{}]",
+                q(&p.name),
+                errs.join(" ")
+            );
         }
         default_channels.insert(&p.name, &p.default_channel);
         model.packages.insert(
@@ -176,15 +197,32 @@ pub fn convert(cfg: &DeclarativeConfig, sources: &SourceMap, all: bool) -> (Mode
     for (i, c) in cfg.channels.iter().enumerate() {
         let loc = at(&sources.channels, i);
         let Some(pkg) = model.packages.get_mut(&c.package) else {
-            fail!("channel-package", loc, "unknown package {} for channel {}", q(&c.package), q(&c.name));
+            fail!(
+                "channel-package",
+                loc,
+                "unknown package {} for channel {}",
+                q(&c.package),
+                q(&c.name)
+            );
             continue;
         };
         if c.name.is_empty() {
-            fail!("channel-name", loc, "package {} contains channel with no name", q(&c.package));
+            fail!(
+                "channel-name",
+                loc,
+                "package {} contains channel with no name",
+                q(&c.package)
+            );
             continue;
         }
         if pkg.channels.contains_key(&c.name) {
-            fail!("channel-name", loc, "package {} has duplicate channel {}", q(&c.package), q(&c.name));
+            fail!(
+                "channel-name",
+                loc,
+                "package {} has duplicate channel {}",
+                q(&c.package),
+                q(&c.name)
+            );
             continue;
         }
         let mut ch = MChannel {
@@ -235,20 +273,42 @@ pub fn convert(cfg: &DeclarativeConfig, sources: &SourceMap, all: bool) -> (Mode
     for (i, b) in cfg.bundles.iter().enumerate() {
         let loc = at(&sources.bundles, i);
         if b.package.is_empty() {
-            fail!("bundle-package", loc, "package name must be set for bundle {}", q(&b.name));
+            fail!(
+                "bundle-package",
+                loc,
+                "package name must be set for bundle {}",
+                q(&b.name)
+            );
             continue;
         }
         if !model.packages.contains_key(&b.package) {
-            fail!("bundle-package", loc, "unknown package {} for bundle {}", q(&b.package), q(&b.name));
+            fail!(
+                "bundle-package",
+                loc,
+                "unknown package {} for bundle {}",
+                q(&b.package),
+                q(&b.name)
+            );
             continue;
         }
         if !package_bundles.insert((&b.package, &b.name)) {
-            fail!("bundle-name", loc, "package {} has duplicate bundle {}", q(&b.package), q(&b.name));
+            fail!(
+                "bundle-name",
+                loc,
+                "package {} has duplicate bundle {}",
+                q(&b.package),
+                q(&b.name)
+            );
             continue;
         }
         let (props, prop_err) = parse_properties(&b.properties);
         if let Some(e) = prop_err {
-            fail!("bundle-properties", loc.clone(), "parse properties for bundle {}: {e}", q(&b.name));
+            fail!(
+                "bundle-properties",
+                loc.clone(),
+                "parse properties for bundle {}: {e}",
+                q(&b.name)
+            );
         }
         let mut version = None;
         let mut release = Vec::new();
@@ -262,28 +322,28 @@ pub fn convert(cfg: &DeclarativeConfig, sources: &SourceMap, all: bool) -> (Mode
                 props.packages.len()
             );
         }
-        if let Some(pp) = props.packages.first().filter(|_| props.packages.len() == 1) {
-            if b.package != pp.package_name {
-                fail!(
-                    "bundle-package-property",
-                    loc.clone(),
-                    "package {} does not match \"olm.package\" property {}",
-                    q(&b.package),
-                    q(&pp.package_name)
-                );
-            }
+        if let Some(pp) = props.packages.first().filter(|_| props.packages.len() == 1)
+            && b.package != pp.package_name
+        {
+            fail!(
+                "bundle-package-property",
+                loc.clone(),
+                "package {} does not match \"olm.package\" property {}",
+                q(&b.package),
+                q(&pp.package_name)
+            );
         }
-        if !b.image.is_empty() {
-            if let Err(e) = crate::image::reference::parse_normalized_named(&b.image) {
-                fail!(
-                    "image-reference",
-                    loc.clone(),
-                    "package {} bundle {} image: invalid image pull spec {}: {e}",
-                    q(&b.package),
-                    q(&b.name),
-                    q(&b.image)
-                );
-            }
+        if !b.image.is_empty()
+            && let Err(e) = crate::image::reference::parse_normalized_named(&b.image)
+        {
+            fail!(
+                "image-reference",
+                loc.clone(),
+                "package {} bundle {} image: invalid image pull spec {}: {e}",
+                q(&b.package),
+                q(&b.name),
+                q(&b.image)
+            );
         }
         for (j, r) in b.related_images.iter().enumerate() {
             if r.image.is_empty() {
@@ -406,15 +466,29 @@ pub fn convert(cfg: &DeclarativeConfig, sources: &SourceMap, all: bool) -> (Mode
     for (i, d) in cfg.deprecations.iter().enumerate() {
         let loc = at(&sources.deprecations, i);
         if d.package.is_empty() {
-            fail!("deprecation", loc, "package name must be set for deprecation item {i}");
+            fail!(
+                "deprecation",
+                loc,
+                "package name must be set for deprecation item {i}"
+            );
             continue;
         }
         let Some(pkg) = model.packages.get_mut(&d.package) else {
-            fail!("deprecation", loc, "cannot apply deprecations to an unknown package {}", q(&d.package));
+            fail!(
+                "deprecation",
+                loc,
+                "cannot apply deprecations to an unknown package {}",
+                q(&d.package)
+            );
             continue;
         };
         if !deprecated_packages.insert(d.package.as_str()) {
-            fail!("deprecation", loc, "expected a maximum of one deprecation per package: {}", q(&d.package));
+            fail!(
+                "deprecation",
+                loc,
+                "expected a maximum of one deprecation per package: {}",
+                q(&d.package)
+            );
             continue;
         }
         let mut seen = HashSet::new();
@@ -505,10 +579,16 @@ mod tests {
     fn dns_labels() {
         assert!(dns1123_label_errors("etcd-operator").is_empty());
         assert!(dns1123_label_errors("0abc").is_empty());
-        assert_eq!(dns1123_label_errors("foo.bar"), vec!["must not contain dots"]);
+        assert_eq!(
+            dns1123_label_errors("foo.bar"),
+            vec!["must not contain dots"]
+        );
         assert_eq!(dns1123_label_errors("Foo").len(), 1);
         assert_eq!(dns1123_label_errors("-foo").len(), 1);
-        assert_eq!(dns1123_label_errors(&"a".repeat(64)), vec!["must be no more than 63 characters"]);
+        assert_eq!(
+            dns1123_label_errors(&"a".repeat(64)),
+            vec!["must be no more than 63 characters"]
+        );
         assert_eq!(dns1123_label_errors(&"a.".repeat(40)).len(), 2);
     }
 

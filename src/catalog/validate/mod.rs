@@ -50,7 +50,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(rule: &'static str, message: impl Into<String>, location: Option<Location>) -> Self {
+    pub fn error(
+        rule: &'static str,
+        message: impl Into<String>,
+        location: Option<Location>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Error,
             rule,
@@ -76,33 +80,105 @@ impl Diagnostic {
 /// Every rule a diagnostic can name: id, then what it checks. The spec
 /// section is the one of validate spec (opm-validate-serve-grpc.md).
 pub const RULES: &[(&str, &str)] = &[
-    ("load", "every file parses as a stream of JSON or YAML FBC blobs (§1.3)"),
-    ("package-name", "olm.package has a unique, RFC 1123 label name (§1.4 P1-P3)"),
-    ("channel-package", "olm.channel names a known package (§1.4 C1)"),
-    ("channel-name", "olm.channel has a name unique in its package (§1.4 C2-C3)"),
-    ("channel-entry", "channel entries are unique within the channel (§1.4 C4)"),
-    ("bundle-package", "olm.bundle names a known package (§1.4 B1-B2)"),
-    ("bundle-name", "bundle names are unique in their package (§1.4 B3)"),
-    ("bundle-properties", "bundle properties decode into their types (§1.4 B4)"),
-    ("bundle-package-property", "exactly one olm.package property, naming the bundle's package (§1.4 B5-B6)"),
-    ("image-reference", "image and relatedImages are valid pull specs (§1.4 B7-B8)"),
-    ("bundle-version", "olm.package version is strict semver (§1.4 B9, §2.1)"),
+    (
+        "load",
+        "every file parses as a stream of JSON or YAML FBC blobs (§1.3)",
+    ),
+    (
+        "package-name",
+        "olm.package has a unique, RFC 1123 label name (§1.4 P1-P3)",
+    ),
+    (
+        "channel-package",
+        "olm.channel names a known package (§1.4 C1)",
+    ),
+    (
+        "channel-name",
+        "olm.channel has a name unique in its package (§1.4 C2-C3)",
+    ),
+    (
+        "channel-entry",
+        "channel entries are unique within the channel (§1.4 C4)",
+    ),
+    (
+        "bundle-package",
+        "olm.bundle names a known package (§1.4 B1-B2)",
+    ),
+    (
+        "bundle-name",
+        "bundle names are unique in their package (§1.4 B3)",
+    ),
+    (
+        "bundle-properties",
+        "bundle properties decode into their types (§1.4 B4)",
+    ),
+    (
+        "bundle-package-property",
+        "exactly one olm.package property, naming the bundle's package (§1.4 B5-B6)",
+    ),
+    (
+        "image-reference",
+        "image and relatedImages are valid pull specs (§1.4 B7-B8)",
+    ),
+    (
+        "bundle-version",
+        "olm.package version is strict semver (§1.4 B9, §2.1)",
+    ),
     ("bundle-release", "olm.package release is valid (§1.4 B10)"),
-    ("bundle-in-channel", "every bundle is an entry of some channel (§1.4 B11)"),
-    ("entry-bundle", "every channel entry has an olm.bundle (§1.4)"),
-    ("deprecation", "olm.deprecations reference existing objects, once (§1.4 D1-D9)"),
-    ("default-channel", "the package's default channel is set and exists (§1.5)"),
-    ("package-channels", "a package has at least one channel (§1.5)"),
-    ("channel-bundles", "a channel has at least one bundle (§1.5)"),
-    ("upgrade-graph", "one channel head, no replaces cycle, no stranded bundle (§1.5, §2.3)"),
-    ("duplicate-version", "bundle versions are unique in a package (§1.5)"),
+    (
+        "bundle-in-channel",
+        "every bundle is an entry of some channel (§1.4 B11)",
+    ),
+    (
+        "entry-bundle",
+        "every channel entry has an olm.bundle (§1.4)",
+    ),
+    (
+        "deprecation",
+        "olm.deprecations reference existing objects, once (§1.4 D1-D9)",
+    ),
+    (
+        "default-channel",
+        "the package's default channel is set and exists (§1.5)",
+    ),
+    (
+        "package-channels",
+        "a package has at least one channel (§1.5)",
+    ),
+    (
+        "channel-bundles",
+        "a channel has at least one bundle (§1.5)",
+    ),
+    (
+        "upgrade-graph",
+        "one channel head, no replaces cycle, no stranded bundle (§1.5, §2.3)",
+    ),
+    (
+        "duplicate-version",
+        "bundle versions are unique in a package (§1.5)",
+    ),
     ("deprecation-message", "deprecation messages are set (§1.5)"),
-    ("bundle-name-normalized", "with a release, the bundle name is <pkg>-v<version>-<release> (§1.5)"),
+    (
+        "bundle-name-normalized",
+        "with a release, the bundle name is <pkg>-v<version>-<release> (§1.5)",
+    ),
     ("skips", "skips are not empty (§1.5)"),
-    ("skip-range", "skipRange is a valid semver range (§1.5, §2.2)"),
-    ("bundle-image", "a bundle has an image or bundle objects (§1.5)"),
-    ("bundle-shape", "bundle name set, one olm.package property (§1.5)"),
-    ("schema", "the blob matches the JSON Schema in schemas/ (not checked by Go opm)"),
+    (
+        "skip-range",
+        "skipRange is a valid semver range (§1.5, §2.2)",
+    ),
+    (
+        "bundle-image",
+        "a bundle has an image or bundle objects (§1.5)",
+    ),
+    (
+        "bundle-shape",
+        "bundle name set, one olm.package property (§1.5)",
+    ),
+    (
+        "schema",
+        "the blob matches the JSON Schema in schemas/ (not checked by Go opm)",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -140,7 +216,11 @@ pub fn validate(loaded: &Loaded, opts: Options) -> Report {
         .collect();
     if let Some(first) = loaded.errors.first() {
         report.go_message = Some(first.message.clone());
-        report.diagnostics = if opts.all_errors { load_diags } else { load_diags.into_iter().take(1).collect() };
+        report.diagnostics = if opts.all_errors {
+            load_diags
+        } else {
+            load_diags.into_iter().take(1).collect()
+        };
         // The model checks would only repeat what the missing blobs cause.
     } else {
         let (go_message, diags) = validate_config(&loaded.config, &loaded.sources, opts.all_errors);
@@ -159,7 +239,11 @@ pub fn validate(loaded: &Loaded, opts: Options) -> Report {
 /// `all_errors` the checks run twice: once as Go runs them, for Go's exact
 /// message (which `all_errors` must not change: the entries-without-bundle
 /// check differs), once to find everything.
-pub fn validate_config(cfg: &DeclarativeConfig, sources: &SourceMap, all_errors: bool) -> (Option<String>, Vec<Diagnostic>) {
+pub fn validate_config(
+    cfg: &DeclarativeConfig,
+    sources: &SourceMap,
+    all_errors: bool,
+) -> (Option<String>, Vec<Diagnostic>) {
     let go = stages(cfg, sources, false);
     if !all_errors {
         return go;
@@ -167,7 +251,11 @@ pub fn validate_config(cfg: &DeclarativeConfig, sources: &SourceMap, all_errors:
     (go.0, stages(cfg, sources, true).1)
 }
 
-fn stages(cfg: &DeclarativeConfig, sources: &SourceMap, all: bool) -> (Option<String>, Vec<Diagnostic>) {
+fn stages(
+    cfg: &DeclarativeConfig,
+    sources: &SourceMap,
+    all: bool,
+) -> (Option<String>, Vec<Diagnostic>) {
     let (model, mut diags) = convert::convert(cfg, sources, all);
     if !all && !diags.is_empty() {
         return (Some(diags[0].message.clone()), diags);

@@ -30,7 +30,11 @@ use GoType::*;
 const STRING: GoType = Str("string");
 const PACKAGE: GoType = Struct(
     "property.Package",
-    &[("packageName", STRING), ("version", STRING), ("release", STRING)],
+    &[
+        ("packageName", STRING),
+        ("version", STRING),
+        ("release", STRING),
+    ],
 );
 const PACKAGE_REQUIRED: GoType = Struct(
     "property.PackageRequired",
@@ -39,13 +43,22 @@ const PACKAGE_REQUIRED: GoType = Struct(
 const GVK_FIELDS: &[(&str, GoType)] = &[("group", STRING), ("kind", STRING), ("version", STRING)];
 const GVK: GoType = Struct("property.GVK", GVK_FIELDS);
 const GVK_REQUIRED: GoType = Struct("property.GVKRequired", GVK_FIELDS);
-const CHANNEL: GoType = Struct("property.Channel", &[("channelName", STRING), ("priority", Int)]);
+const CHANNEL: GoType = Struct(
+    "property.Channel",
+    &[("channelName", STRING), ("priority", Int)],
+);
 const BUNDLE_OBJECT: GoType = Struct("property.BundleObject", &[("data", Str("[]uint8"))]);
 const APP_LINK: GoType = Struct("v1alpha1.AppLink", &[("name", STRING), ("url", STRING)]);
-const MAINTAINER: GoType = Struct("v1alpha1.Maintainer", &[("name", STRING), ("email", STRING)]);
+const MAINTAINER: GoType = Struct(
+    "v1alpha1.Maintainer",
+    &[("name", STRING), ("email", STRING)],
+);
 const INSTALL_MODE: GoType = Struct(
     "v1alpha1.InstallMode",
-    &[("type", Str("v1alpha1.InstallModeType")), ("supported", Bool)],
+    &[
+        ("type", Str("v1alpha1.InstallModeType")),
+        ("supported", Bool),
+    ],
 );
 const META_GVK: GoType = Struct(
     "v1.GroupVersionKind",
@@ -74,7 +87,10 @@ const CSV_METADATA: GoType = Struct(
         ),
         ("description", STRING),
         ("displayName", STRING),
-        ("installModes", Slice("[]v1alpha1.InstallMode", &INSTALL_MODE)),
+        (
+            "installModes",
+            Slice("[]v1alpha1.InstallMode", &INSTALL_MODE),
+        ),
         ("keywords", Slice("[]string", &STRING)),
         ("labels", MapOfStr),
         ("links", Slice("[]v1alpha1.AppLink", &APP_LINK)),
@@ -251,8 +267,14 @@ mod tests {
         let (parsed, err) = parse_properties(&[
             prop("olm.package", r#"{"packageName":"foo","version":"0.1.0"}"#),
             prop("olm.gvk", r#"{"group":"","kind":"K","version":"v1"}"#),
-            prop("olm.package.required", r#"{"packageName":"bar","versionRange":">=1.0.0"}"#),
-            prop("olm.csv.metadata", r#"{"displayName":"Foo","installModes":[{"supported":true,"type":"OwnNamespace"}],"provider":{"name":"me"}}"#),
+            prop(
+                "olm.package.required",
+                r#"{"packageName":"bar","versionRange":">=1.0.0"}"#,
+            ),
+            prop(
+                "olm.csv.metadata",
+                r#"{"displayName":"Foo","installModes":[{"supported":true,"type":"OwnNamespace"}],"provider":{"name":"me"}}"#,
+            ),
             prop("olm.foo", r#"[1,2]"#),
             prop("olm.gvk", "null"),
         ]);
@@ -270,7 +292,12 @@ mod tests {
     #[test]
     fn errors_read_like_go() {
         assert_eq!(
-            first_error(&[prop("olm.package", "{}"), prop("olm.gvk", "{}"), prop("olm.gvk", r#""x""#)]).unwrap(),
+            first_error(&[
+                prop("olm.package", "{}"),
+                prop("olm.gvk", "{}"),
+                prop("olm.gvk", r#""x""#)
+            ])
+            .unwrap(),
             "parse property[2] of type \"olm.gvk\": json: cannot unmarshal string into Go value of type property.GVK"
         );
         assert_eq!(
@@ -282,7 +309,11 @@ mod tests {
             "parse property[0] of type \"olm.foo\": unexpected end of JSON input"
         );
         assert_eq!(
-            first_error(&[prop("olm.csv.metadata", r#"{"installModes":[{"supported":"yes"}]}"#)]).unwrap(),
+            first_error(&[prop(
+                "olm.csv.metadata",
+                r#"{"installModes":[{"supported":"yes"}]}"#
+            )])
+            .unwrap(),
             "parse property[0] of type \"olm.csv.metadata\": json: cannot unmarshal string into Go struct field CSVMetadata.installModes.supported of type bool"
         );
         assert_eq!(

@@ -21,15 +21,30 @@ use crate::catalog::{BlobRef, DeclarativeConfig, Location, SourceMap};
 
 /// The schema files, embedded so the binary needs nothing beside it.
 pub const FILES: &[(&str, &str)] = &[
-    ("catalog.schema.json", include_str!("../../../schemas/catalog.schema.json")),
-    ("olm.package.schema.json", include_str!("../../../schemas/olm.package.schema.json")),
-    ("olm.channel.schema.json", include_str!("../../../schemas/olm.channel.schema.json")),
-    ("olm.bundle.schema.json", include_str!("../../../schemas/olm.bundle.schema.json")),
+    (
+        "catalog.schema.json",
+        include_str!("../../../schemas/catalog.schema.json"),
+    ),
+    (
+        "olm.package.schema.json",
+        include_str!("../../../schemas/olm.package.schema.json"),
+    ),
+    (
+        "olm.channel.schema.json",
+        include_str!("../../../schemas/olm.channel.schema.json"),
+    ),
+    (
+        "olm.bundle.schema.json",
+        include_str!("../../../schemas/olm.bundle.schema.json"),
+    ),
     (
         "olm.deprecations.schema.json",
         include_str!("../../../schemas/olm.deprecations.schema.json"),
     ),
-    ("properties.schema.json", include_str!("../../../schemas/properties.schema.json")),
+    (
+        "properties.schema.json",
+        include_str!("../../../schemas/properties.schema.json"),
+    ),
 ];
 
 /// Where relative `$ref`s between the embedded files resolve; never fetched.
@@ -90,7 +105,11 @@ pub fn check_value(v: &jsonschema::Validator, value: &Value) -> Vec<String> {
     v.iter_errors(value)
         .map(|e| {
             let path = e.instance_path().to_string();
-            if path.is_empty() { e.to_string() } else { format!("{path}: {e}") }
+            if path.is_empty() {
+                e.to_string()
+            } else {
+                format!("{path}: {e}")
+            }
         })
         .collect()
 }
@@ -122,13 +141,28 @@ pub fn check_config(cfg: &DeclarativeConfig, sources: &SourceMap) -> Vec<Diagnos
     let v = validators();
     let mut out = Vec::new();
     for (i, p) in cfg.packages.iter().enumerate() {
-        check_blob(&v.package, BlobRef::Package(p), sources.packages.get(i), &mut out);
+        check_blob(
+            &v.package,
+            BlobRef::Package(p),
+            sources.packages.get(i),
+            &mut out,
+        );
     }
     for (i, c) in cfg.channels.iter().enumerate() {
-        check_blob(&v.channel, BlobRef::Channel(c), sources.channels.get(i), &mut out);
+        check_blob(
+            &v.channel,
+            BlobRef::Channel(c),
+            sources.channels.get(i),
+            &mut out,
+        );
     }
     for (i, b) in cfg.bundles.iter().enumerate() {
-        check_blob(&v.bundle, BlobRef::Bundle(b), sources.bundles.get(i), &mut out);
+        check_blob(
+            &v.bundle,
+            BlobRef::Bundle(b),
+            sources.bundles.get(i),
+            &mut out,
+        );
     }
     for (i, d) in cfg.deprecations.iter().enumerate() {
         check_blob(

@@ -35,7 +35,12 @@ impl Node {
         }
     }
 
-    pub fn leaf(&mut self, rule: &'static str, location: Option<Location>, message: impl Into<String>) {
+    pub fn leaf(
+        &mut self,
+        rule: &'static str,
+        location: Option<Location>,
+        message: impl Into<String>,
+    ) {
         self.children.push(Item::Leaf(Leaf {
             message: message.into(),
             rule,
@@ -58,17 +63,21 @@ impl Node {
     /// with a prefix that grows by four runes per level; trimmed.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        self.render_into(&mut Vec::new(), true, &mut out);
+        self.render_into(&[], true, &mut out);
         out.trim().to_string()
     }
 
-    fn render_into(&self, prefix: &mut Vec<char>, last: bool, out: &mut String) {
+    fn render_into(&self, prefix: &[char], last: bool, out: &mut String) {
         out.extend(prefix.iter());
         out.push_str(&self.message);
-        out.push_str(if self.children.is_empty() { "\n" } else { ":\n" });
+        out.push_str(if self.children.is_empty() {
+            "\n"
+        } else {
+            ":\n"
+        });
         let n = self.children.len();
         for (i, child) in self.children.iter().enumerate() {
-            let mut sub = prefix.clone();
+            let mut sub = prefix.to_vec();
             if sub.len() >= 4 {
                 sub.truncate(sub.len() - 4);
                 sub.extend(if last { "    " } else { "│   " }.chars());
@@ -76,7 +85,7 @@ impl Node {
             let sub_last = i == n - 1;
             sub.extend(if sub_last { "└── " } else { "├── " }.chars());
             match child {
-                Item::Node(node) => node.render_into(&mut sub, sub_last, out),
+                Item::Node(node) => node.render_into(&sub, sub_last, out),
                 Item::Leaf(leaf) => {
                     // A multi-line leaf gets no prefix on its later lines.
                     out.extend(sub.iter());
@@ -127,7 +136,11 @@ mod tests {
         a.leaf("r", None, "default channel must be set");
         let mut b = Node::new("invalid package \"b\"");
         let mut ch = Node::new("invalid channel \"stable\"");
-        ch.leaf("r", None, "channel contains one or more stranded bundles: b.v0.1.0");
+        ch.leaf(
+            "r",
+            None,
+            "channel contains one or more stranded bundles: b.v0.1.0",
+        );
         let mut bundle = Node::new("invalid bundle \"b.v0.2.0\"");
         bundle.leaf("r", None, "invalid skipRange \"<1.0\": x");
         ch.push_node(bundle);
@@ -149,7 +162,14 @@ mod tests {
         );
         let d = root.diagnostics();
         assert_eq!(d.len(), 3);
-        assert_eq!(d[2].context, vec!["invalid package \"b\"", "invalid channel \"stable\"", "invalid bundle \"b.v0.2.0\""]);
+        assert_eq!(
+            d[2].context,
+            vec![
+                "invalid package \"b\"",
+                "invalid channel \"stable\"",
+                "invalid bundle \"b.v0.2.0\""
+            ]
+        );
     }
 
     #[test]
