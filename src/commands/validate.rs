@@ -88,9 +88,16 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
 
 /// Load and validate; only an unreadable directory fails here.
 pub fn validate_dir(dir: &Path, opts: Options) -> Result<Report, CommandError> {
-    let loaded =
-        catalog::load_path_located(dir, LoadOptions { keep_objects: true }, opts.all_errors)
-            .map_err(|e| CommandError::new(Style::Logrus, e.message))?;
+    // The objects are checked while loading either way; validate only needs
+    // to know that a bundle has some, which its properties tell.
+    let loaded = catalog::load_path_located(
+        dir,
+        LoadOptions {
+            keep_objects: false,
+        },
+        opts.all_errors,
+    )
+    .map_err(|e| CommandError::new(Style::Logrus, e.message))?;
     Ok(validate::validate(&loaded, opts))
 }
 

@@ -10,7 +10,7 @@ use semver::Version;
 use super::Diagnostic;
 use super::props::parse_properties;
 use crate::catalog::load::go_quote as q;
-use crate::catalog::{DeclarativeConfig, Location, SourceMap};
+use crate::catalog::{DeclarativeConfig, Location, PROP_BUNDLE_OBJECT, SourceMap};
 use crate::semver_range::{check_prerelease_identifier, parse_version};
 
 /// A deprecation message attached to a model object, and the
@@ -398,7 +398,10 @@ pub fn convert(
                 mb.attached = true;
                 mb.location = loc.clone();
                 mb.image = b.image.clone();
-                mb.has_objects = !b.objects.is_empty();
+                // Go's model has one object per olm.bundle.object property (each
+                // decoded at load), so counting the properties is enough and
+                // the loader need not keep the decoded objects.
+                mb.has_objects = b.properties.iter().any(|p| p.typ == PROP_BUNDLE_OBJECT);
                 // With `all`, a count other than 1 was reported above.
                 mb.package_props = if all { 1 } else { props.packages.len() };
                 mb.version = version.clone();

@@ -196,6 +196,12 @@ pub fn parse_properties(props: &[Property]) -> (ParsedProps, Option<String>) {
             "olm.channel" => Some(CHANNEL),
             _ => None,
         };
+        // The loader already decoded every olm.bundle.object (a bad one is a
+        // load error), and their base64 payloads are most of a catalog's
+        // bytes: they are not parsed a second time here.
+        if p.typ == "olm.bundle.object" && !p.value.is_empty() {
+            continue;
+        }
         let result = match serde_json::from_str::<Value>(&p.value) {
             // A property without `value` holds empty raw JSON.
             Err(_) => Err("unexpected end of JSON input".to_string()),
