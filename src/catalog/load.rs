@@ -507,7 +507,12 @@ pub fn add_value(
     raw: Option<&[u8]>,
     opts: LoadOptions,
 ) -> Result<(), String> {
-    let mut meta = meta_of(&value, raw)?;
+    // sigs.k8s.io/yaml wraps the errors of decoding a YAML document (spec
+    // §1.3); `raw` is only kept for JSON documents.
+    let mut meta = meta_of(&value, raw).map_err(|e| match raw {
+        Some(_) => e,
+        None => format!("error unmarshaling JSON: while decoding JSON: {e}"),
+    })?;
     match meta.schema.as_str() {
         SCHEMA_PACKAGE => cfg
             .packages
