@@ -191,22 +191,139 @@ pub fn load_path_each(
 
 /// Parse one file: a concatenated JSON stream or multi-document YAML.
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::at(go_io_error("read", path, &e), path, None))?;
+    let loaded = load_file_located(path, opts, false);
+    match loaded.errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(loaded.config),
+    }
+}
+
+/// Where each blob of a loaded config came from: one [`Location`] per
+/// element, parallel to the lists of [`DeclarativeConfig`]. Kept beside the
+/// config (not in the blob types) so that writers and migrations never see
+/// it. Filled by [`load_path_located`] for `validate`'s located reports.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    pub packages: Vec<Location>,
+    pub channels: Vec<Location>,
+    pub bundles: Vec<Location>,
+    pub deprecations: Vec<Location>,
+    pub others: Vec<Location>,
+}
+
+impl SourceMap {
+    fn extend(&mut self, other: SourceMap) {
+        self.packages.extend(other.packages);
+        self.channels.extend(other.channels);
+        self.bundles.extend(other.bundles);
+        self.deprecations.extend(other.deprecations);
+        self.others.extend(other.others);
+    }
+
+    /// Record `loc` for the list of `cfg` that just grew by one blob.
+    fn record(&mut self, cfg: &DeclarativeConfig, loc: Location) {
+        let lists = [
+            (cfg.packages.len(), &mut self.packages),
+            (cfg.channels.len(), &mut self.channels),
+            (cfg.bundles.len(), &mut self.bundles),
+            (cfg.deprecations.len(), &mut self.deprecations),
+            (cfg.others.len(), &mut self.others),
+        ];
+        for (len, locs) in lists {
+            if len > locs.len() {
+                locs.push(loc);
+                return;
+            }
+        }
+    }
+}
+
+/// A config with the source of every blob, and the load errors met.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub config: DeclarativeConfig,
+    pub sources: SourceMap,
+    /// Without `keep_going`, at most one: the first error in walk order (Go
+    /// reports whichever of its parallel workers fails first). With it,
+    /// every file's errors, in walk order; the blobs that did load are in
+    /// `config`.
+    pub errors: Vec<LoadError>,
+}
+
+/// [`load_path`], plus where each blob came from. With `keep_going` a bad
+/// document does not stop the load (for `validate --all-errors`).
+pub fn load_path_located(
+    path: &Path,
+    opts: LoadOptions,
+    keep_going: bool,
+) -> Result<Loaded, LoadError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
+    let files = if meta.is_dir() {
+        list_files(path)?
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let parts: Vec<Loaded> = files
+        .par_iter()
+        .map(|f| load_file_located(f, opts, keep_going))
+        .collect();
+    let mut all = Loaded::default();
+    for part in parts {
+        all.config.extend(part.config);
+        all.sources.extend(part.sources);
+        all.errors.extend(part.errors);
+        if !keep_going && !all.errors.is_empty() {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+fn load_file_located(path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
+    let mut out = Loaded::default();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.errors
+                .push(LoadError::at(go_io_error("read", path, &e), path, None));
+            return out;
+        }
+    };
     // Go turns invalid UTF-8 inside strings into U+FFFD.
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
-    let mut cfg = DeclarativeConfig::default();
-    for_each_document(&text, |doc| {
-        let value = doc
+    let Loaded {
+        config: cfg,
+        sources,
+        errors,
+    } = &mut out;
+    let _ = for_each_document(&text, |doc| {
+        let line = doc.line;
+        let result = doc
             .value
-            .map_err(|m| LoadError::at(m, path, Some(doc.line)))?;
-        add_value(&mut cfg, value, doc.raw, opts)
-            .map_err(|m| LoadError::at(m, path, Some(doc.line)))
-    })?;
-    Ok(cfg)
+            .and_then(|value| add_value(cfg, value, doc.raw, opts))
+            .map_err(|m| LoadError::at(m, path, Some(line)));
+        match result {
+            Ok(()) => {
+                sources.record(
+                    cfg,
+                    Location {
+                        path: path.to_path_buf(),
+                        line: Some(line),
+                    },
+                );
+                Ok(())
+            }
+            Err(e) => {
+                errors.push(e);
+                if keep_going { Ok(()) } else { Err(()) }
+            }
+        }
+    });
+    out
 }
 
 /// One decoded document of a stream.
@@ -390,7 +507,12 @@ pub fn add_value(
     raw: Option<&[u8]>,
     opts: LoadOptions,
 ) -> Result<(), String> {
-    let mut meta = meta_of(&value, raw)?;
+    // sigs.k8s.io/yaml wraps the errors of decoding a YAML document (spec
+    // §1.3); `raw` is only kept for JSON documents.
+    let mut meta = meta_of(&value, raw).map_err(|e| match raw {
+        Some(_) => e,
+        None => format!("error unmarshaling JSON: while decoding JSON: {e}"),
+    })?;
     match meta.schema.as_str() {
         SCHEMA_PACKAGE => cfg
             .packages

@@ -7,9 +7,13 @@ pub mod load;
 pub mod migrate;
 pub mod model;
 pub mod sorted;
+pub mod validate;
 pub mod write;
 
-pub use load::{LoadError, LoadOptions, Location, load_path, load_path_each};
+pub use load::{
+    LoadError, LoadOptions, Loaded, Location, SourceMap, load_path, load_path_each,
+    load_path_located,
+};
 pub use model::*;
 pub use write::Format;
 

@@ -115,9 +115,13 @@ pub struct ValidateArgs {
     #[arg(value_name = "DIRECTORY")]
     pub args: Vec<String>,
 
-    /// Output format for validation results (json|yaml)
+    /// Output format for validation results (json|yaml). Beyond Go opm: text (every error with its file:line), github (workflow annotations), sarif (SARIF 2.1.0). Without -o, Go opm's fatal log line on stderr.
     #[arg(short = 'o', long = "output", default_value = "")]
     pub output: String,
+
+    /// Report every error, not just the first one Go opm stops at (implies -o text when no -o is given).
+    #[arg(long = "all-errors")]
+    pub all_errors: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,41 +1,245 @@
-//! `opm validate <dir>`: Go opm's verdict on a catalog directory.
+//! `opm validate <dir>`: Go opm's verdict on a catalog directory (validate
+//! spec §1), and reports that say where each error is.
+//!
+//! Output, by `-o`:
+//! - none: exactly Go opm: silent on success; on failure one logrus `fatal`
+//!   line on stderr (§1.8); exit 1.
+//! - `json`, `yaml`: exactly Go opm's `{passed, error:{message}}` on stdout.
+//! - `text`, `github`, `sarif` (ours): every diagnostic located at the file
+//!   and line of its blob, on stdout, plus JSON Schema warnings. Go's message
+//!   stays the text; the place is put around it.
+//!
+//! `--all-errors` keeps checking past Go's first error (and picks `text`
+//! when no `-o` is given, since Go's one line cannot hold more).
 
+use std::path::Path;
+
+use crate::catalog::validate::{self, Diagnostic, Options, RULES, Report, Severity};
 use crate::catalog::{self, LoadOptions, load::go_quote};
 use crate::cli::{GlobalFlags, ValidateArgs, exact_args};
 use crate::output::{CmdResult, CommandError, Style};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    GoLog,
+    Json,
+    Yaml,
+    Text,
+    Github,
+    Sarif,
+}
+
 pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
-    exact_args(&args.args, 1).map_err(|m| CommandError::new(Style::Cobra, m))?;
-    let dir = &args.args[0];
     let cobra = |m: String| CommandError::new(Style::Cobra, m);
+    exact_args(&args.args, 1).map_err(cobra)?;
+    let dir = &args.args[0];
     let meta = std::fs::metadata(dir)
         .map_err(|e| cobra(format!("stat {dir}: {}", catalog::load::go_errno_text(&e))))?;
     if !meta.is_dir() {
         return Err(cobra(format!("{} is not a directory", go_quote(dir))));
     }
-    let result = catalog::load_path(
-        std::path::Path::new(dir),
-        LoadOptions { keep_objects: true },
-    )
-    .map(|_| ())
-    .map_err(|e| (e.message, e.location.map(|l| l.to_string())));
-    match args.output.as_str() {
-        "" => result.map_err(|(m, loc)| CommandError::new(Style::Logrus, m).with_location(loc)),
-        "json" | "yaml" => {
-            print!(
-                "{}",
-                format_result(&args.output, result.as_ref().err().map(|(m, _)| m.as_str()))
+    let format = match args.output.as_str() {
+        "" if args.all_errors => Some(Format::Text),
+        "" => Some(Format::GoLog),
+        "json" => Some(Format::Json),
+        "yaml" => Some(Format::Yaml),
+        "text" => Some(Format::Text),
+        "github" => Some(Format::Github),
+        "sarif" => Some(Format::Sarif),
+        _ => None,
+    };
+    let ours = matches!(format, Some(Format::Text | Format::Github | Format::Sarif));
+    let opts = Options {
+        all_errors: args.all_errors,
+        schemas: ours,
+    };
+    let report = validate_dir(Path::new(dir), opts)?;
+    let failed = || Err(CommandError::new(Style::Silent, ""));
+    match format {
+        Some(Format::GoLog) => match report.go_message {
+            None => Ok(()),
+            Some(m) => Err(CommandError::new(Style::Logrus, m)),
+        },
+        Some(f @ (Format::Json | Format::Yaml)) => {
+            let text = format_result(
+                if f == Format::Json { "json" } else { "yaml" },
+                report.go_message.as_deref(),
             );
-            match result {
-                Ok(()) => Ok(()),
-                Err(_) => Err(CommandError::new(Style::Silent, "")),
-            }
+            print_stdout(&text);
+            if report.passed() { Ok(()) } else { failed() }
         }
-        other => Err(cobra(format!(
+        Some(f) => {
+            let diags = sorted(&report);
+            let text = match f {
+                Format::Github => format_github(&diags),
+                Format::Sarif => format_sarif(&diags),
+                _ => format_text(&diags),
+            };
+            print_stdout(&text);
+            if report.passed() { Ok(()) } else { failed() }
+        }
+        // Go validates before it looks at the format (spec §1.1).
+        None => Err(cobra(format!(
             "invalid --output value {}, expected (json|yaml)",
-            go_quote(other)
+            go_quote(&args.output)
         ))),
     }
+}
+
+/// Load and validate; only an unreadable directory fails here.
+pub fn validate_dir(dir: &Path, opts: Options) -> Result<Report, CommandError> {
+    // The objects are checked while loading either way; validate only needs
+    // to know that a bundle has some, which its properties tell.
+    let loaded = catalog::load_path_located(
+        dir,
+        LoadOptions {
+            keep_objects: false,
+        },
+        opts.all_errors,
+    )
+    .map_err(|e| CommandError::new(Style::Logrus, e.message))?;
+    Ok(validate::validate(&loaded, opts))
+}
+
+fn print_stdout(text: &str) {
+    // A closed pipe is not an error for a report (`opm validate … | head`).
+    let _ = super::write_stdout(|w| w.write_all(text.as_bytes()));
+}
+
+/// Errors first, then warnings; each group by file, line, then as found.
+/// Blobs of one file keep their order, so the result does not depend on
+/// how the loader's threads interleaved.
+fn sorted(report: &Report) -> Vec<&Diagnostic> {
+    let mut d: Vec<&Diagnostic> = report.diagnostics.iter().collect();
+    d.sort_by(|a, b| {
+        let key = |x: &Diagnostic| {
+            (
+                x.severity,
+                x.location.as_ref().map(|l| l.path.clone()),
+                x.location.as_ref().and_then(|l| l.line),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    d
+}
+
+fn level(d: &Diagnostic) -> &'static str {
+    match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// `path:line: error[rule]: message`, the form editors and CI logs link.
+pub fn format_text(diags: &[&Diagnostic]) -> String {
+    let mut s = String::new();
+    for d in diags {
+        if let Some(loc) = &d.location {
+            s.push_str(&loc.to_string());
+            s.push_str(": ");
+        }
+        s.push_str(&format!("{}[{}]: {}\n", level(d), d.rule, d.full_message()));
+    }
+    s
+}
+
+/// GitHub Actions workflow commands: one annotation per diagnostic.
+pub fn format_github(diags: &[&Diagnostic]) -> String {
+    // Escaping per the runner's command parser: data escapes %, CR, LF;
+    // property values also `:` and `,`.
+    fn data(s: &str) -> String {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    }
+    fn prop(s: &str) -> String {
+        data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let mut s = String::new();
+    for d in diags {
+        s.push_str("::");
+        s.push_str(level(d));
+        let mut props = Vec::new();
+        if let Some(loc) = &d.location {
+            props.push(format!("file={}", prop(&loc.path.to_string_lossy())));
+            if let Some(line) = loc.line {
+                props.push(format!("line={line}"));
+            }
+        }
+        props.push(format!(
+            "title={}",
+            prop(&format!("opm validate: {}", d.rule))
+        ));
+        s.push(' ');
+        s.push_str(&props.join(","));
+        s.push_str("::");
+        s.push_str(&data(&d.full_message()));
+        s.push('\n');
+    }
+    s
+}
+
+/// A relative path as a SARIF artifact URI: `/` separators, percent-encoded.
+fn artifact_uri(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let mut out = String::new();
+    if text.starts_with('/') {
+        out.push_str("file://");
+    }
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A SARIF 2.1.0 log with one run: opm as the tool, its rules, and one
+/// result per diagnostic.
+pub fn format_sarif(diags: &[&Diagnostic]) -> String {
+    use serde_json::{Value, json};
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|(id, text)| json!({"id": id, "shortDescription": {"text": text}}))
+        .collect();
+    let results: Vec<Value> = diags
+        .iter()
+        .map(|d| {
+            let mut r = json!({
+                "ruleId": d.rule,
+                "ruleIndex": RULES.iter().position(|(id, _)| *id == d.rule).unwrap_or(0),
+                "level": level(d),
+                "message": {"text": d.full_message()},
+            });
+            if let Some(loc) = &d.location {
+                let mut physical = json!({"artifactLocation": {"uri": artifact_uri(&loc.path)}});
+                if let Some(line) = loc.line {
+                    physical["region"] = json!({"startLine": line});
+                }
+                r["locations"] = json!([{"physicalLocation": physical}]);
+            }
+            r
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "opm",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// `{passed, error:{message}}` as Go's `json.MarshalIndent(…, "", "  ")`

@@ -9,3 +9,4 @@ mod generate_dockerfile;
 mod init;
 mod render;
 mod util;
+mod validate;

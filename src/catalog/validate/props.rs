@@ -1,0 +1,330 @@
+//! Go opm's `property.Parse`: decoding a bundle's well-known property values
+//! into their Go structs, with `encoding/json`'s error wording (validate
+//! spec §1.4 B4).
+//!
+//! Only the shape matters to validate (does each value decode?), plus the
+//! `olm.package` fields. So instead of real structs, each Go type is a small
+//! static descriptor, and decoding walks the JSON value against it, reporting
+//! the first mismatch the way Go's decoder does: it keeps going after a type
+//! error and returns the first one in document order.
+
+use serde_json::Value;
+
+use crate::catalog::model::{Property, json_kind};
+
+/// A Go type as far as JSON decoding can tell.
+#[derive(Clone, Copy)]
+enum GoType {
+    Str(&'static str),
+    Bool,
+    Int,
+    MapOfStr,
+    Slice(&'static str, &'static GoType),
+    Struct(&'static str, &'static [(&'static str, GoType)]),
+    /// Anything decodes (`json.RawMessage`, `interface{}`).
+    Any,
+}
+
+use GoType::*;
+
+const STRING: GoType = Str("string");
+const PACKAGE: GoType = Struct(
+    "property.Package",
+    &[
+        ("packageName", STRING),
+        ("version", STRING),
+        ("release", STRING),
+    ],
+);
+const PACKAGE_REQUIRED: GoType = Struct(
+    "property.PackageRequired",
+    &[("packageName", STRING), ("versionRange", STRING)],
+);
+const GVK_FIELDS: &[(&str, GoType)] = &[("group", STRING), ("kind", STRING), ("version", STRING)];
+const GVK: GoType = Struct("property.GVK", GVK_FIELDS);
+const GVK_REQUIRED: GoType = Struct("property.GVKRequired", GVK_FIELDS);
+const CHANNEL: GoType = Struct(
+    "property.Channel",
+    &[("channelName", STRING), ("priority", Int)],
+);
+const BUNDLE_OBJECT: GoType = Struct("property.BundleObject", &[("data", Str("[]uint8"))]);
+const APP_LINK: GoType = Struct("v1alpha1.AppLink", &[("name", STRING), ("url", STRING)]);
+const MAINTAINER: GoType = Struct(
+    "v1alpha1.Maintainer",
+    &[("name", STRING), ("email", STRING)],
+);
+const INSTALL_MODE: GoType = Struct(
+    "v1alpha1.InstallMode",
+    &[
+        ("type", Str("v1alpha1.InstallModeType")),
+        ("supported", Bool),
+    ],
+);
+const META_GVK: GoType = Struct(
+    "v1.GroupVersionKind",
+    &[("group", STRING), ("version", STRING), ("kind", STRING)],
+);
+// The CRD and API service descriptions are deep structs; their lists are
+// checked for shape, their elements accepted as they are.
+const DESCRIPTIONS: GoType = Slice("[]v1alpha1.CRDDescription", &Any);
+const CSV_METADATA: GoType = Struct(
+    "property.CSVMetadata",
+    &[
+        ("annotations", MapOfStr),
+        (
+            "apiServiceDefinitions",
+            Struct(
+                "v1alpha1.APIServiceDefinitions",
+                &[("owned", DESCRIPTIONS), ("required", DESCRIPTIONS)],
+            ),
+        ),
+        (
+            "crdDescriptions",
+            Struct(
+                "v1alpha1.CustomResourceDefinitions",
+                &[("owned", DESCRIPTIONS), ("required", DESCRIPTIONS)],
+            ),
+        ),
+        ("description", STRING),
+        ("displayName", STRING),
+        (
+            "installModes",
+            Slice("[]v1alpha1.InstallMode", &INSTALL_MODE),
+        ),
+        ("keywords", Slice("[]string", &STRING)),
+        ("labels", MapOfStr),
+        ("links", Slice("[]v1alpha1.AppLink", &APP_LINK)),
+        ("maintainers", Slice("[]v1alpha1.Maintainer", &MAINTAINER)),
+        ("maturity", STRING),
+        ("minKubeVersion", STRING),
+        ("nativeAPIs", Slice("[]v1.GroupVersionKind", &META_GVK)),
+        ("provider", APP_LINK),
+    ],
+);
+
+/// Walk `v` against `t`; the first mismatch is Go's error text. `top` is the
+/// outermost struct's short name and `path` the field path, as Go prints
+/// them (`Go struct field Package.version of type string`).
+fn check(v: &Value, t: &GoType, top: &str, path: &mut Vec<&'static str>) -> Option<String> {
+    let mismatch = |what: String, go_type: &str| {
+        if path.is_empty() {
+            format!("json: cannot unmarshal {what} into Go value of type {go_type}")
+        } else {
+            format!(
+                "json: cannot unmarshal {what} into Go struct field {top}.{} of type {go_type}",
+                path.join(".")
+            )
+        }
+    };
+    // `null` leaves any Go value unchanged.
+    if v.is_null() {
+        return None;
+    }
+    match t {
+        Any => None,
+        Str(name) => (!v.is_string()).then(|| mismatch(json_kind(v).into(), name)),
+        Bool => (!v.is_boolean()).then(|| mismatch(json_kind(v).into(), "bool")),
+        Int => match v {
+            Value::Number(n) if n.is_i64() => None,
+            // Go names the literal when a number does not fit the type.
+            Value::Number(n) => Some(mismatch(format!("number {n}"), "int")),
+            _ => Some(mismatch(json_kind(v).into(), "int")),
+        },
+        MapOfStr => match v {
+            Value::Object(o) => o
+                .values()
+                .find(|x| !x.is_string() && !x.is_null())
+                .map(|x| mismatch(json_kind(x).into(), "string")),
+            _ => Some(mismatch(json_kind(v).into(), "map[string]string")),
+        },
+        Slice(name, elem) => match v {
+            Value::Array(items) => items.iter().find_map(|x| check(x, elem, top, path)),
+            _ => Some(mismatch(json_kind(v).into(), name)),
+        },
+        Struct(name, fields) => match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    // Go matches field names exactly first, then ignoring case.
+                    let field = fields
+                        .iter()
+                        .find(|(f, _)| f == k)
+                        .or_else(|| fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k)));
+                    if let Some((f, ft)) = field {
+                        path.push(f);
+                        let e = check(x, ft, top, path);
+                        path.pop();
+                        if e.is_some() {
+                            return e;
+                        }
+                    }
+                }
+                None
+            }
+            _ => Some(mismatch(json_kind(v).into(), name)),
+        },
+    }
+}
+
+/// The `olm.package` property's fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageProp {
+    pub package_name: String,
+    pub version: String,
+    pub release: String,
+}
+
+/// What validate needs from a bundle's properties.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedProps {
+    pub packages: Vec<PackageProp>,
+}
+
+/// Go `property.Parse`: every property must decode into its type. Returns
+/// what decoded and Go's error for the first property that did not
+/// (`parse property[2] of type "olm.gvk": json: …`).
+pub fn parse_properties(props: &[Property]) -> (ParsedProps, Option<String>) {
+    let mut parsed = ParsedProps::default();
+    let mut first_error = None;
+    for (i, p) in props.iter().enumerate() {
+        let typ = match p.typ.as_str() {
+            "olm.package" => Some(PACKAGE),
+            "olm.package.required" => Some(PACKAGE_REQUIRED),
+            "olm.gvk" => Some(GVK),
+            "olm.gvk.required" => Some(GVK_REQUIRED),
+            "olm.bundle.object" => Some(BUNDLE_OBJECT),
+            "olm.csv.metadata" => Some(CSV_METADATA),
+            "olm.channel" => Some(CHANNEL),
+            _ => None,
+        };
+        // The loader already decoded every olm.bundle.object (a bad one is a
+        // load error), and their base64 payloads are most of a catalog's
+        // bytes: they are not parsed a second time here.
+        if p.typ == "olm.bundle.object" && !p.value.is_empty() {
+            continue;
+        }
+        let result = match serde_json::from_str::<Value>(&p.value) {
+            // A property without `value` holds empty raw JSON.
+            Err(_) => Err("unexpected end of JSON input".to_string()),
+            Ok(v) => match &typ {
+                Some(t @ Struct(name, _)) => {
+                    let top = name.rsplit('.').next().unwrap_or(name);
+                    match check(&v, t, top, &mut Vec::new()) {
+                        Some(e) => Err(e),
+                        None => Ok(v),
+                    }
+                }
+                _ => Ok(v),
+            },
+        };
+        match result {
+            Ok(v) if p.typ == "olm.package" => parsed.packages.push(package_prop(&v)),
+            Ok(_) => {}
+            Err(e) => {
+                if first_error.is_none() {
+                    first_error = Some(format!(
+                        "parse property[{i}] of type {}: {e}",
+                        crate::catalog::load::go_quote(&p.typ)
+                    ));
+                }
+            }
+        }
+    }
+    (parsed, first_error)
+}
+
+fn package_prop(v: &Value) -> PackageProp {
+    let mut p = PackageProp::default();
+    if let Value::Object(o) = v {
+        for (k, x) in o {
+            let Some(s) = x.as_str() else { continue };
+            // Keys come sorted; like Go, a later case-variant overwrites.
+            let slot = if k.eq_ignore_ascii_case("packageName") {
+                &mut p.package_name
+            } else if k.eq_ignore_ascii_case("version") {
+                &mut p.version
+            } else if k.eq_ignore_ascii_case("release") {
+                &mut p.release
+            } else {
+                continue;
+            };
+            *slot = s.to_string();
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prop(typ: &str, value: &str) -> Property {
+        Property {
+            typ: typ.into(),
+            value: value.into(),
+        }
+    }
+
+    fn first_error(props: &[Property]) -> Option<String> {
+        parse_properties(props).1
+    }
+
+    #[test]
+    fn well_known_types_decode() {
+        let (parsed, err) = parse_properties(&[
+            prop("olm.package", r#"{"packageName":"foo","version":"0.1.0"}"#),
+            prop("olm.gvk", r#"{"group":"","kind":"K","version":"v1"}"#),
+            prop(
+                "olm.package.required",
+                r#"{"packageName":"bar","versionRange":">=1.0.0"}"#,
+            ),
+            prop(
+                "olm.csv.metadata",
+                r#"{"displayName":"Foo","installModes":[{"supported":true,"type":"OwnNamespace"}],"provider":{"name":"me"}}"#,
+            ),
+            prop("olm.foo", r#"[1,2]"#),
+            prop("olm.gvk", "null"),
+        ]);
+        assert_eq!(err, None);
+        assert_eq!(
+            parsed.packages,
+            vec![PackageProp {
+                package_name: "foo".into(),
+                version: "0.1.0".into(),
+                release: String::new()
+            }]
+        );
+    }
+
+    #[test]
+    fn errors_read_like_go() {
+        assert_eq!(
+            first_error(&[
+                prop("olm.package", "{}"),
+                prop("olm.gvk", "{}"),
+                prop("olm.gvk", r#""x""#)
+            ])
+            .unwrap(),
+            "parse property[2] of type \"olm.gvk\": json: cannot unmarshal string into Go value of type property.GVK"
+        );
+        assert_eq!(
+            first_error(&[prop("olm.package", r#"{"version":1}"#)]).unwrap(),
+            "parse property[0] of type \"olm.package\": json: cannot unmarshal number into Go struct field Package.version of type string"
+        );
+        assert_eq!(
+            first_error(&[prop("olm.foo", "")]).unwrap(),
+            "parse property[0] of type \"olm.foo\": unexpected end of JSON input"
+        );
+        assert_eq!(
+            first_error(&[prop(
+                "olm.csv.metadata",
+                r#"{"installModes":[{"supported":"yes"}]}"#
+            )])
+            .unwrap(),
+            "parse property[0] of type \"olm.csv.metadata\": json: cannot unmarshal string into Go struct field CSVMetadata.installModes.supported of type bool"
+        );
+        assert_eq!(
+            first_error(&[prop("olm.channel", r#"{"priority":1.5}"#)]).unwrap(),
+            "parse property[0] of type \"olm.channel\": json: cannot unmarshal number 1.5 into Go struct field Channel.priority of type int"
+        );
+    }
+}
