@@ -12,3 +12,4 @@ pub mod encoding;
 pub mod output;
 pub mod image;
 pub mod render;
+pub mod sqlite;

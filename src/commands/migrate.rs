@@ -24,7 +24,10 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
     {
         return Err(fatal(format!("output dir {} must be empty", go_quote(&args.args[1]))));
     }
-    eprint!("{}", logrus_line("info", &format!("rendering catalog {} as file-based catalog", go_quote(reference))));
+    // v1.73 said "index" here; HEAD says "catalog" (spec §7.1).
+    let what = if crate::sqlite::is_sqlite_file(Path::new(reference)) { "index" } else { "catalog" };
+    eprint!("{}", logrus_line("info", &format!("rendering {what} {} as file-based catalog", go_quote(reference))));
+    super::SqliteNotice::default().before_render(reference);
     let opts = RenderOptions {
         migrate: level,
         image_ref_template: None,

@@ -5,6 +5,7 @@ use crate::catalog::{DeclarativeConfig, Format, load::go_quote, migrate::Level, 
 use crate::cli::{GlobalFlags, RenderArgs, min_args};
 use crate::output::{CmdResult, CommandError, Style};
 use crate::render::{Allowed, RenderOptions, render_ref};
+use super::SqliteNotice;
 
 pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
     min_args(&args.refs, 1).map_err(|m| CommandError::new(Style::Cobra, m))?;
@@ -30,7 +31,9 @@ pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
         allowed: Allowed::ALL,
     };
     let mut cfg = DeclarativeConfig::default();
+    let mut notice = SqliteNotice::default();
     for r in &args.refs {
+        notice.before_render(r);
         let part = render_ref(r, &opts).map_err(|e| {
             fatal(format!("render reference {}: {}", go_quote(r), e.message)).with_location(e.location)
         })?;

@@ -1,0 +1,1 @@
+//! Unit tests of the reader on databases built in the test.
