@@ -80,7 +80,11 @@ pub fn report(err: &CommandError) {
 
 /// A logrus text-formatter line (not a terminal): `time="…" level=… msg=…`.
 pub fn logrus_line(level: &str, msg: &str) -> String {
-    format!("time=\"{}\" level={level} msg={}\n", rfc3339_now(), logrus_quote(msg))
+    format!(
+        "time=\"{}\" level={level} msg={}\n",
+        rfc3339_now(),
+        logrus_quote(msg)
+    )
 }
 
 /// logrus quotes a value unless every character is in `[A-Za-z0-9-._/@^+]`.
@@ -111,8 +115,14 @@ pub fn go_strconv_quote(s: &str) -> String {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (0x80..0xa0).contains(&(c as u32)) || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}' => {
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if (0x80..0xa0).contains(&(c as u32))
+                || c == '\u{feff}'
+                || c == '\u{2028}'
+                || c == '\u{2029}' =>
+            {
                 out.push_str(&format!("\\u{:04x}", c as u32))
             }
             c => out.push(c),
@@ -146,7 +156,12 @@ fn rfc3339_now() -> String {
         "Z".to_string()
     } else {
         let (h, m, _) = off.as_hms();
-        format!("{}{:02}:{:02}", if h < 0 || m < 0 { '-' } else { '+' }, h.abs(), m.abs())
+        format!(
+            "{}{:02}:{:02}",
+            if h < 0 || m < 0 { '-' } else { '+' },
+            h.abs(),
+            m.abs()
+        )
     };
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{tz}",
@@ -165,7 +180,10 @@ mod tests {
 
     #[test]
     fn logrus_quotes_like_go() {
-        assert_eq!(logrus_quote("plain-text_1.0/x@y^z+w"), "plain-text_1.0/x@y^z+w");
+        assert_eq!(
+            logrus_quote("plain-text_1.0/x@y^z+w"),
+            "plain-text_1.0/x@y^z+w"
+        );
         assert_eq!(logrus_quote("has space"), "\"has space\"");
         assert_eq!(logrus_quote("a \"b\"\nc"), "\"a \\\"b\\\"\\nc\"");
     }

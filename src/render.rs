@@ -74,11 +74,48 @@ impl From<catalog::LoadError> for RenderError {
 
 /// Render one reference into a config, with the render-wide
 /// transformations applied.
-pub fn render_ref(reference: &str, opts: &RenderOptions<'_>) -> Result<DeclarativeConfig, RenderError> {
+pub fn render_ref(
+    reference: &str,
+    opts: &RenderOptions<'_>,
+) -> Result<DeclarativeConfig, RenderError> {
+    let parts = std::sync::Mutex::new(Vec::new());
+    render_ref_each(reference, opts, &|i, cfg| {
+        parts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((i, cfg));
+        Ok(())
+    })?;
+    let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
+    parts.sort_by_key(|(i, _)| *i);
+    let mut cfg = DeclarativeConfig::default();
+    for (_, part) in parts {
+        cfg.extend(part);
+    }
+    Ok(cfg)
+}
+
+/// The callback of [`render_ref_each`]: a load unit's index (its file's
+/// position in walk order) and its blobs, transformed.
+pub type PartFn<'a> = dyn Fn(usize, DeclarativeConfig) -> Result<(), String> + Sync + 'a;
+
+/// Render one reference, handing each load unit (a catalog file, or the
+/// single bundle of a bundle) to `f` as soon as it is ready, possibly from
+/// several threads.
+pub fn render_ref_each(
+    reference: &str,
+    opts: &RenderOptions<'_>,
+    f: &PartFn<'_>,
+) -> Result<(), RenderError> {
+    let finish = |mut cfg: DeclarativeConfig| -> Result<DeclarativeConfig, String> {
+        catalog::prepare_for_render(&mut cfg);
+        catalog::migrate::migrate(&mut cfg, opts.migrate)?;
+        Ok(cfg)
+    };
     let path = Path::new(reference);
     let keep_objects = opts.migrate.needs_objects();
-    let mut cfg = match std::fs::metadata(path) {
-        Err(_) => return Err(crate::image::render_image(reference, opts).into()),
+    match std::fs::metadata(path) {
+        Err(_) => Err(crate::image::render_image(reference, opts).into()),
         Ok(m) if m.is_dir() => {
             if is_bundle_dir(path) {
                 if !opts.allowed.bundle_dirs {
@@ -89,27 +126,41 @@ pub fn render_ref(reference: &str, opts: &RenderOptions<'_>) -> Result<Declarati
                     .into());
                 }
                 let bundle = crate::bundle::render_dir(path, opts.image_ref_template)?;
-                DeclarativeConfig {
+                let cfg = finish(DeclarativeConfig {
                     bundles: vec![bundle],
                     ..Default::default()
-                }
+                })?;
+                f(0, cfg).map_err(RenderError::from)
             } else {
-                catalog::load_path(path, LoadOptions { keep_objects })?
+                catalog::load_path_each(path, LoadOptions { keep_objects }, &|i, cfg| {
+                    let cfg = finish(cfg).map_err(|message| catalog::LoadError {
+                        message,
+                        location: None,
+                    })?;
+                    f(i, cfg).map_err(|message| catalog::LoadError {
+                        message,
+                        location: None,
+                    })
+                })
+                .map_err(RenderError::from)
             }
         }
         Ok(_) if crate::sqlite::is_sqlite_file(path) => {
             if !opts.allowed.sqlite_files {
                 return Err("cannot render sqlite file: not allowed".to_string().into());
             }
-            crate::sqlite::render_db_with(path, LoadOptions { keep_objects })?
+            let cfg = finish(crate::sqlite::render_db_with(
+                path,
+                LoadOptions { keep_objects },
+            )?)?;
+            f(0, cfg).map_err(RenderError::from)
         }
-        Ok(_) => {
-            return Err(format!("ref {} is not a directory: not allowed", catalog::load::go_quote(reference)).into());
-        }
-    };
-    catalog::prepare_for_render(&mut cfg);
-    catalog::migrate::migrate(&mut cfg, opts.migrate)?;
-    Ok(cfg)
+        Ok(_) => Err(format!(
+            "ref {} is not a directory: not allowed",
+            catalog::load::go_quote(reference)
+        )
+        .into()),
+    }
 }
 
 /// A directory holding real `manifests` and `metadata` sub-directories.

@@ -16,7 +16,9 @@ pub struct ImageTemplate {
 
 impl ImageTemplate {
     pub fn parse(text: &str) -> Result<ImageTemplate, String> {
-        Ok(ImageTemplate { _text: text.to_string() })
+        Ok(ImageTemplate {
+            _text: text.to_string(),
+        })
     }
 }
 

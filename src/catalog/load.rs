@@ -69,7 +69,11 @@ pub fn list_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut matcher = IgnoreMatcher::default();
     let walk = walkdir::WalkDir::new(root)
         .follow_links(false)
-        .sort_by(|a, b| a.file_name().as_encoded_bytes().cmp(b.file_name().as_encoded_bytes()));
+        .sort_by(|a, b| {
+            a.file_name()
+                .as_encoded_bytes()
+                .cmp(b.file_name().as_encoded_bytes())
+        });
     for entry in walk {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(root).to_path_buf();
@@ -144,6 +148,32 @@ pub fn go_errno_text(e: &std::io::Error) -> String {
 
 /// Load every file of a directory (or one file) into one config.
 pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
+    let parts = std::sync::Mutex::new(Vec::new());
+    load_path_each(path, opts, &|i, cfg| {
+        parts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((i, cfg));
+        Ok(())
+    })?;
+    let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
+    parts.sort_by_key(|(i, _)| *i);
+    let mut cfg = DeclarativeConfig::default();
+    for (_, part) in parts {
+        cfg.extend(part);
+    }
+    Ok(cfg)
+}
+
+/// Load the files of a directory (or one file) in parallel, handing each
+/// file's blobs to `f` with the file's index in walk order, without
+/// keeping them. When several files fail, the error of the first in walk
+/// order is returned, whatever the thread timing.
+pub fn load_path_each(
+    path: &Path,
+    opts: LoadOptions,
+    f: &(dyn Fn(usize, DeclarativeConfig) -> Result<(), LoadError> + Sync),
+) -> Result<(), LoadError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
     let files = if meta.is_dir() {
@@ -151,24 +181,28 @@ pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, Lo
     } else {
         vec![path.to_path_buf()]
     };
-    let parts: Vec<Result<DeclarativeConfig, LoadError>> = files
+    let results: Vec<Result<(), LoadError>> = files
         .par_iter()
-        .map(|f| load_file(f, opts))
+        .enumerate()
+        .map(|(i, file)| f(i, load_file(file, opts)?))
         .collect();
-    let mut cfg = DeclarativeConfig::default();
-    for part in parts {
-        cfg.extend(part?);
-    }
-    Ok(cfg)
+    results.into_iter().collect()
 }
 
 /// Parse one file: a concatenated JSON stream or multi-document YAML.
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
     let bytes = std::fs::read(path)
         .map_err(|e| LoadError::at(go_io_error("read", path, &e), path, None))?;
+    // Go turns invalid UTF-8 inside strings into U+FFFD.
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
     let mut cfg = DeclarativeConfig::default();
-    for_each_document(&bytes, |doc| {
-        let value = doc.value.map_err(|m| LoadError::at(m, path, Some(doc.line)))?;
+    for_each_document(&text, |doc| {
+        let value = doc
+            .value
+            .map_err(|m| LoadError::at(m, path, Some(doc.line)))?;
         add_value(&mut cfg, value, doc.raw, opts)
             .map_err(|m| LoadError::at(m, path, Some(doc.line)))
     })?;
@@ -189,34 +223,29 @@ pub struct Document<'a> {
 /// Split `bytes` into documents the way k8s `NewYAMLOrJSONDecoder` does
 /// (spec §2.2) and hand each to `f`. Stops at the first error `f` returns.
 pub fn for_each_document<'a, E>(
-    bytes: &'a [u8],
+    text: &'a str,
     mut f: impl FnMut(Document<'a>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let text_owned;
-    let bytes: &[u8] = match std::str::from_utf8(bytes) {
-        Ok(_) => bytes,
-        Err(_) => {
-            // Go turns invalid UTF-8 inside strings into U+FFFD.
-            text_owned = String::from_utf8_lossy(bytes).into_owned().into_bytes();
-            // Leaking the lossy copy keeps `raw` borrowable for the whole
-            // walk; this only happens for broken files.
-            Box::leak(text_owned.into_boxed_slice())
-        }
-    };
+    let bytes = text.as_bytes();
     let first = bytes.iter().take(4096).find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
         let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
         let mut decoded = 0usize;
         let mut last_end = 0usize;
+        // Lines are counted incrementally: recounting from the start of the
+        // file for every document would be quadratic in big files.
+        let (mut counted_to, mut line) = (0usize, 1usize);
         loop {
             let start = skip_ws(bytes, last_end);
+            line += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
+            counted_to = start;
             match stream.next() {
                 None => return Ok(()),
                 Some(Ok(v)) => {
                     decoded += 1;
                     let end = stream.byte_offset();
                     f(Document {
-                        line: line_of(bytes, start),
+                        line,
                         value: Ok(v),
                         raw: Some(&bytes[start..end]),
                     })?;
@@ -224,8 +253,8 @@ pub fn for_each_document<'a, E>(
                 }
                 Some(Err(e)) => {
                     if decoded > 1 {
-                        let msg = go_json_syntax_error(&bytes[start..])
-                            .unwrap_or_else(|| e.to_string());
+                        let msg =
+                            go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
                         return f(Document {
                             line: e.line(),
                             value: Err(msg),
@@ -241,7 +270,8 @@ pub fn for_each_document<'a, E>(
                             break;
                         }
                     }
-                    let json_err = go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
+                    let json_err =
+                        go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
                     let json_line = e.line();
                     let mut failed = false;
                     let r = yaml_documents(bytes, i, &mut |doc| {
@@ -279,7 +309,7 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 }
 
 fn memchr_count(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| c == b'\n').count()
+    memchr::memchr_iter(b'\n', b).count()
 }
 
 /// k8s `YAMLReader`: documents are separated by lines starting with `---`.
@@ -383,7 +413,10 @@ pub fn add_value(
             return Err(if value.is_null() {
                 "object '' is missing root schema field".to_string()
             } else {
-                format!("object '{}\n' is missing root schema field", normalized_blob(&value))
+                format!(
+                    "object '{}\n' is missing root schema field",
+                    normalized_blob(&value)
+                )
             });
         }
         _ => {
@@ -575,13 +608,13 @@ pub fn read_bundle_objects(b: &mut Bundle, keep: bool) -> Result<(), String> {
         if p.typ != PROP_BUNDLE_OBJECT {
             continue;
         }
-        let data = bundle_object_data(&p.value).map_err(|e| {
+        let parse_err = |e: String| {
             format!(
                 "package {}, bundle {}: parse property at index {i} as bundle object: {e}",
                 go_quote(&b.package),
                 go_quote(&b.name)
             )
-        })?;
+        };
         let convert_err = |e: String| {
             format!(
                 "package {}, bundle {}: convert bundle object property at index {i} to JSON: {e}",
@@ -590,14 +623,15 @@ pub fn read_bundle_objects(b: &mut Bundle, keep: bool) -> Result<(), String> {
             )
         };
         if !keep {
-            // Only check that the object converts; JSON objects need no work.
-            if !has_json_prefix(&data) {
+            if let Some(data) = check_bundle_object(&p.value).map_err(parse_err)? {
                 to_json(&data).map_err(convert_err)?;
             }
             continue;
         }
+        let data = bundle_object_data(&p.value).map_err(parse_err)?;
         let json = to_json(&data).map_err(convert_err)?;
-        let text = String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = String::from_utf8(json)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if csv.is_none() && object_kind(&text).as_deref() == Some("ClusterServiceVersion") {
             csv = Some(text.clone());
         }
@@ -614,22 +648,60 @@ fn has_json_prefix(data: &[u8]) -> bool {
     data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-/// The `data` of an `olm.bundle.object` value, base64-decoded.
-fn bundle_object_data(value: &str) -> Result<Vec<u8>, String> {
-    let v: Value = serde_json::from_str(value).map_err(|e| e.to_string())?;
-    match v.get("data").or_else(|| {
-        v.as_object()
-            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("data")).map(|(_, v)| v))
-    }) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => decode_go_base64(s).map_err(|e| {
-            format!("json: cannot unmarshal string into Go struct field BundleObject.data of type []uint8: {e}")
-        }),
+/// The `data` string of an `olm.bundle.object` value.
+fn bundle_object_b64(value: &str) -> Result<Option<std::borrow::Cow<'_, str>>, String> {
+    // Normalised values of real catalogs are exactly {"data":"<base64>"}:
+    // take the string without a second JSON parse of megabytes of base64.
+    if let Some(inner) = value
+        .strip_prefix("{\"data\":\"")
+        .and_then(|v| v.strip_suffix("\"}"))
+        && !inner.contains(['"', '\\'])
+    {
+        return Ok(Some(std::borrow::Cow::Borrowed(inner)));
+    }
+    #[derive(serde::Deserialize)]
+    struct Obj {
+        #[serde(alias = "Data", alias = "DATA")]
+        data: Option<Value>,
+    }
+    let v: Obj = serde_json::from_str(value).map_err(|e| e.to_string())?;
+    match v.data {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(std::borrow::Cow::Owned(s))),
         Some(other) => Err(format!(
             "json: cannot unmarshal {} into Go struct field BundleObject.data of type []uint8",
-            json_kind(other)
+            json_kind(&other)
         )),
     }
+}
+
+fn base64_err(e: String) -> String {
+    format!(
+        "json: cannot unmarshal string into Go struct field BundleObject.data of type []uint8: {e}"
+    )
+}
+
+/// The `data` of an `olm.bundle.object` value, base64-decoded.
+fn bundle_object_data(value: &str) -> Result<Vec<u8>, String> {
+    match bundle_object_b64(value)? {
+        None => Ok(Vec::new()),
+        Some(s) => decode_go_base64(&s).map_err(base64_err),
+    }
+}
+
+/// Check an `olm.bundle.object` without keeping it: the base64 must be
+/// valid and the object must convert to JSON. Only a prefix is decoded
+/// when the object is JSON, which real catalogs always hold.
+fn check_bundle_object(value: &str) -> Result<Option<Vec<u8>>, String> {
+    let Some(s) = bundle_object_b64(value)? else {
+        return Ok(None);
+    };
+    if let Some(prefix) = validate_go_base64(&s).map_err(base64_err)?
+        && has_json_prefix(&prefix)
+    {
+        return Ok(None);
+    }
+    decode_go_base64(&s).map(Some).map_err(base64_err)
 }
 
 /// k8s `yaml.ToJSON`: JSON is kept as is, YAML is converted.

@@ -5,9 +5,10 @@ pub mod ignore;
 pub mod load;
 pub mod migrate;
 pub mod model;
+pub mod sorted;
 pub mod write;
 
-pub use load::{LoadError, LoadOptions, Location, load_path};
+pub use load::{LoadError, LoadOptions, Location, load_path, load_path_each};
 pub use model::*;
 pub use write::Format;
 
@@ -18,8 +19,9 @@ pub fn prepare_for_render(cfg: &mut DeclarativeConfig) {
     for b in &mut cfg.bundles {
         let is_object = |p: &Property| p.typ == PROP_BUNDLE_OBJECT || p.typ == PROP_CSV_METADATA;
         if b.properties.iter().any(is_object) {
-            let (objects, mut rest): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut b.properties).into_iter().partition(|p| is_object(p));
+            let (objects, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut b.properties)
+                .into_iter()
+                .partition(|p| is_object(p));
             rest.extend(objects);
             b.properties = rest;
         }

@@ -99,7 +99,11 @@ pub fn ordered(cfg: &DeclarativeConfig) -> (Vec<PackageBlobs<'_>>, Vec<BlobRef<'
             g.bundles.sort_by(|a, b| a.name.cmp(&b.name));
             g.others.sort_by(|a, b| a.schema.cmp(&b.schema));
             let mut blobs = Vec::with_capacity(
-                g.packages.len() + g.channels.len() + g.bundles.len() + g.others.len() + g.deprecations.len(),
+                g.packages.len()
+                    + g.channels.len()
+                    + g.bundles.len()
+                    + g.others.len()
+                    + g.deprecations.len(),
             );
             blobs.extend(g.packages.into_iter().map(BlobRef::Package));
             blobs.extend(g.channels.into_iter().map(BlobRef::Channel));
@@ -113,7 +117,11 @@ pub fn ordered(cfg: &DeclarativeConfig) -> (Vec<PackageBlobs<'_>>, Vec<BlobRef<'
 }
 
 /// Encode blobs, one after the other, in the given format.
-pub fn encode_blobs(blobs: &[BlobRef<'_>], format: Format, out: &mut Vec<u8>) -> Result<(), WriteError> {
+pub fn encode_blobs(
+    blobs: &[BlobRef<'_>],
+    format: Format,
+    out: &mut Vec<u8>,
+) -> Result<(), WriteError> {
     let mut compact = Vec::new();
     let mut json = Vec::new();
     for b in blobs {
@@ -132,7 +140,11 @@ pub fn encode_blobs(blobs: &[BlobRef<'_>], format: Format, out: &mut Vec<u8>) ->
 
 /// Write the whole catalog as one stream. Packages are encoded in parallel
 /// in bounded windows, written in order.
-pub fn write_stream(cfg: &DeclarativeConfig, format: Format, w: &mut dyn Write) -> Result<(), WriteError> {
+pub fn write_stream(
+    cfg: &DeclarativeConfig,
+    format: Format,
+    w: &mut dyn Write,
+) -> Result<(), WriteError> {
     let (pkgs, loose) = ordered(cfg);
     // A window keeps at most this many packages' output in memory.
     const WINDOW: usize = 16;
@@ -178,10 +190,18 @@ pub fn write_fs(cfg: &DeclarativeConfig, root: &Path, format: Format) -> Result<
             std::fs::create_dir_all(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
             let path = dir.join(&file);
             let mut out = Vec::new();
-            encode_blobs(&p.blobs, format, &mut out)
-                .map_err(|e| format!("write to buffer for {}: {e}", super::load::go_quote(&path.display().to_string())))?;
-            std::fs::write(&path, out)
-                .map_err(|e| format!("write file {}: {e}", super::load::go_quote(&path.display().to_string())))
+            encode_blobs(&p.blobs, format, &mut out).map_err(|e| {
+                format!(
+                    "write to buffer for {}: {e}",
+                    super::load::go_quote(&path.display().to_string())
+                )
+            })?;
+            std::fs::write(&path, out).map_err(|e| {
+                format!(
+                    "write file {}: {e}",
+                    super::load::go_quote(&path.display().to_string())
+                )
+            })
         })
         .collect();
     results.into_iter().collect::<Result<(), String>>()?;

@@ -12,7 +12,12 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::output::{self, Style};
 
 #[derive(Debug, Parser)]
-#[command(name = "opm", about = "", disable_version_flag = true, disable_help_subcommand = true)]
+#[command(
+    name = "opm",
+    about = "",
+    disable_version_flag = true,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalFlags,
@@ -52,10 +57,15 @@ impl GlobalFlags {
             return Err("invalid flag combination: cannot use --use-http with --skip-tls".into());
         }
         if self.skip_tls.is_some() && self.skip_tls_verify.is_some() {
-            return Err("invalid flag combination: cannot use --skip-tls-verify with --skip-tls".into());
+            return Err(
+                "invalid flag combination: cannot use --skip-tls-verify with --skip-tls".into(),
+            );
         }
         if self.skip_tls_verify == Some(true) && self.use_http == Some(true) {
-            return Err("invalid flag combination: --use-http and --skip-tls-verify cannot both be true".into());
+            return Err(
+                "invalid flag combination: --use-http and --skip-tls-verify cannot both be true"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -164,7 +174,12 @@ pub struct DockerfileArgs {
     pub args: Vec<String>,
 
     /// Image in which to build catalog.
-    #[arg(short = 'i', long = "base-image", default_value = "quay.io/operator-framework/opm:latest", conflicts_with = "binary_image")]
+    #[arg(
+        short = 'i',
+        long = "base-image",
+        default_value = "quay.io/operator-framework/opm:latest",
+        conflicts_with = "binary_image"
+    )]
     pub base_image: String,
 
     /// Image in which to build catalog.
@@ -172,7 +187,11 @@ pub struct DockerfileArgs {
     pub binary_image: Option<String>,
 
     /// Image in which to perform catalog expansion.
-    #[arg(short = 'b', long = "builder-image", default_value = "quay.io/operator-framework/opm:latest")]
+    #[arg(
+        short = 'b',
+        long = "builder-image",
+        default_value = "quay.io/operator-framework/opm:latest"
+    )]
     pub builder_image: String,
 
     /// Extra labels to include in the generated Dockerfile. Labels should be of the form 'key=value'.
@@ -190,7 +209,10 @@ pub fn exact_args(args: &[String], n: usize) -> Result<(), String> {
 
 pub fn min_args(args: &[String], n: usize) -> Result<(), String> {
     if args.len() < n {
-        return Err(format!("requires at least {n} arg(s), only received {}", args.len()));
+        return Err(format!(
+            "requires at least {n} arg(s), only received {}",
+            args.len()
+        ));
     }
     Ok(())
 }
@@ -235,7 +257,9 @@ fn subcommand_usage(matches: &clap::ArgMatches) -> String {
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
@@ -256,7 +280,10 @@ fn clap_error(e: clap::Error) -> ExitCode {
         ErrorKind::UnknownArgument => {
             let arg = ctx(ContextKind::InvalidArg).unwrap_or_default();
             if let Some(short) = arg.strip_prefix('-').filter(|a| !a.starts_with('-')) {
-                format!("unknown shorthand flag: '{}' in {arg}", short.chars().next().unwrap_or('?'))
+                format!(
+                    "unknown shorthand flag: '{}' in {arg}",
+                    short.chars().next().unwrap_or('?')
+                )
             } else {
                 format!("unknown flag: {}", arg.split('=').next().unwrap_or(&arg))
             }
@@ -264,7 +291,13 @@ fn clap_error(e: clap::Error) -> ExitCode {
         ErrorKind::ArgumentConflict => {
             let a = ctx(ContextKind::InvalidArg).unwrap_or_default();
             let b = ctx(ContextKind::PriorArg).unwrap_or_default();
-            let strip = |s: &str| s.trim_start_matches('-').split([' ', '=']).next().unwrap_or("").to_string();
+            let strip = |s: &str| {
+                s.trim_start_matches('-')
+                    .split([' ', '='])
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            };
             let mut names = [strip(&a), strip(&b)];
             names.sort();
             format!(
@@ -275,13 +308,23 @@ fn clap_error(e: clap::Error) -> ExitCode {
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let arg = ctx(ContextKind::InvalidArg).unwrap_or_default();
             let val = ctx(ContextKind::InvalidValue).unwrap_or_default();
-            format!("invalid argument {} for {}", output::go_strconv_quote(&val), arg)
+            format!(
+                "invalid argument {} for {}",
+                output::go_strconv_quote(&val),
+                arg
+            )
         }
         ErrorKind::NoEquals | ErrorKind::TooFewValues | ErrorKind::TooManyValues => {
             let arg = ctx(ContextKind::InvalidArg).unwrap_or_default();
             format!("flag needs an argument: {arg}")
         }
-        _ => e.to_string().trim_start_matches("error: ").lines().next().unwrap_or("").to_string(),
+        _ => e
+            .to_string()
+            .trim_start_matches("error: ")
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string(),
     };
     eprintln!("Error: {msg}");
     eprintln!("Run 'opm --help' for usage.");

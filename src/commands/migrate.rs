@@ -13,8 +13,12 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
     exact_args(&args.args, 2).map_err(|m| CommandError::new(Style::Cobra, m))?;
     let golog = |m: String| CommandError::new(Style::GoLog, m);
     let fatal = |m: String| CommandError::new(Style::Logrus, m);
-    let format = Format::parse(&args.output)
-        .ok_or_else(|| golog(format!("invalid --output value {}, expected (json|yaml)", go_quote(&args.output))))?;
+    let format = Format::parse(&args.output).ok_or_else(|| {
+        golog(format!(
+            "invalid --output value {}, expected (json|yaml)",
+            go_quote(&args.output)
+        ))
+    })?;
     let level = Level::parse(&args.migrate_level).map_err(golog)?;
     global.check_tls().map_err(fatal)?;
     let (reference, out_dir) = (&args.args[0], Path::new(&args.args[1]));
@@ -22,11 +26,27 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
     if let Ok(mut entries) = std::fs::read_dir(out_dir)
         && entries.next().is_some()
     {
-        return Err(fatal(format!("output dir {} must be empty", go_quote(&args.args[1]))));
+        return Err(fatal(format!(
+            "output dir {} must be empty",
+            go_quote(&args.args[1])
+        )));
     }
     // v1.73 said "index" here; HEAD says "catalog" (spec §7.1).
-    let what = if crate::sqlite::is_sqlite_file(Path::new(reference)) { "index" } else { "catalog" };
-    eprint!("{}", logrus_line("info", &format!("rendering {what} {} as file-based catalog", go_quote(reference))));
+    let what = if crate::sqlite::is_sqlite_file(Path::new(reference)) {
+        "index"
+    } else {
+        "catalog"
+    };
+    eprint!(
+        "{}",
+        logrus_line(
+            "info",
+            &format!(
+                "rendering {what} {} as file-based catalog",
+                go_quote(reference)
+            )
+        )
+    );
     super::SqliteNotice::default().before_render(reference);
     let opts = RenderOptions {
         migrate: level,
@@ -34,15 +54,20 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
         allowed: Allowed::CATALOGS,
     };
     let cfg = render_ref(reference, &opts).map_err(|e| {
-        fatal(format!("render catalog image: render reference {}: {}", go_quote(reference), e.message))
-            .with_location(e.location)
+        fatal(format!(
+            "render catalog image: render reference {}: {}",
+            go_quote(reference),
+            e.message
+        ))
+        .with_location(e.location)
     })?;
 
     let parent = match out_dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| fatal(format!("mkdir {}: {e}", parent.display())))?;
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| fatal(format!("mkdir {}: {e}", parent.display())))?;
     let tmp = tempfile::Builder::new()
         .prefix(".opm-migrate-")
         .tempdir_in(&parent)
@@ -60,6 +85,15 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
         let _ = std::fs::remove_dir_all(&tmp_path);
         fatal(format!("write {}: {e}", out_dir.display()))
     })?;
-    eprint!("{}", logrus_line("info", &format!("wrote rendered file-based catalog to {}\n", go_quote(&args.args[1]))));
+    eprint!(
+        "{}",
+        logrus_line(
+            "info",
+            &format!(
+                "wrote rendered file-based catalog to {}\n",
+                go_quote(&args.args[1])
+            )
+        )
+    );
     Ok(())
 }

@@ -49,7 +49,9 @@ fn version() -> CmdResult {
 
 /// Write bytes to stdout; a closed pipe (`opm render … | head`) is not an
 /// error, as for any Unix filter.
-pub(crate) fn write_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> std::io::Result<()> {
+pub(crate) fn write_stdout(
+    f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     match f(&mut lock).and_then(|_| std::io::Write::flush(&mut lock)) {
@@ -70,7 +72,10 @@ impl SqliteNotice {
     pub(crate) fn before_render(&mut self, reference: &str) {
         if !self.shown && crate::sqlite::is_sqlite_file(std::path::Path::new(reference)) {
             self.shown = true;
-            eprint!("{}", crate::output::logrus_line("warning", crate::sqlite::DEPRECATION_NOTICE));
+            eprint!(
+                "{}",
+                crate::output::logrus_line("warning", crate::sqlite::DEPRECATION_NOTICE)
+            );
         }
     }
 }

@@ -1,17 +1,21 @@
 //! `opm render`: catalogs and bundles to a stream of FBC blobs on stdout.
 
 use crate::bundle::ImageTemplate;
-use crate::catalog::{DeclarativeConfig, Format, load::go_quote, migrate::Level, write};
+use crate::catalog::sorted::{BlobKey, SortedOutput};
+use crate::catalog::{BlobRef, DeclarativeConfig, Format, load::go_quote, migrate::Level};
 use crate::cli::{GlobalFlags, RenderArgs, min_args};
 use crate::output::{CmdResult, CommandError, Style};
-use crate::render::{Allowed, RenderOptions, render_ref};
-use super::SqliteNotice;
+use crate::render::{Allowed, RenderOptions, render_ref_each};
 
 pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
     min_args(&args.refs, 1).map_err(|m| CommandError::new(Style::Cobra, m))?;
     let fatal = |m: String| CommandError::new(Style::GoLog, m);
-    let format = Format::parse(&args.output)
-        .ok_or_else(|| fatal(format!("invalid --output value {}, expected (json|yaml)", go_quote(&args.output))))?;
+    let format = Format::parse(&args.output).ok_or_else(|| {
+        fatal(format!(
+            "invalid --output value {}, expected (json|yaml)",
+            go_quote(&args.output)
+        ))
+    })?;
     global.check_tls().map_err(fatal)?;
     let mut level = Level::parse(&args.migrate_level).map_err(fatal)?;
     if args.migrate == Some(true) {
@@ -30,20 +34,60 @@ pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
         image_ref_template: template.as_ref(),
         allowed: Allowed::ALL,
     };
-    let mut cfg = DeclarativeConfig::default();
-    let mut notice = SqliteNotice::default();
-    for r in &args.refs {
-        notice.before_render(r);
-        let part = render_ref(r, &opts).map_err(|e| {
-            fatal(format!("render reference {}: {}", go_quote(r), e.message)).with_location(e.location)
-        })?;
-        cfg.extend(part);
+    // Blobs are encoded as they load and written in Go's order at the end;
+    // beyond this many bytes they wait in a temporary file, not in memory.
+    const MEMORY_BUDGET: usize = 32 << 20;
+    let out = SortedOutput::new(format, MEMORY_BUDGET);
+    let mut notice = super::SqliteNotice::default();
+    for (r, reference) in args.refs.iter().enumerate() {
+        notice.before_render(reference);
+        render_ref_each(reference, &opts, &|unit, cfg| add_unit(&out, r, unit, &cfg)).map_err(
+            |e| {
+                fatal(format!(
+                    "render reference {}: {}",
+                    go_quote(reference),
+                    e.message
+                ))
+                .with_location(e.location)
+            },
+        )?;
     }
-    super::write_stdout(|w| {
-        write::write_stream(&cfg, format, w).map_err(|e| match e {
-            write::WriteError::Io(io) => io,
-            other => std::io::Error::other(other.to_string()),
-        })
-    })
-    .map_err(|e| fatal(e.to_string()))
+    super::write_stdout(|w| out.write_to(w)).map_err(|e| fatal(e.to_string()))
+}
+
+/// Key and encode the blobs of one load unit.
+fn add_unit<'a>(
+    out: &SortedOutput,
+    r: usize,
+    unit: usize,
+    cfg: &'a DeclarativeConfig,
+) -> Result<(), String> {
+    let seq = |i: usize| (r as u32, unit as u32, i as u32);
+    let mut blobs = Vec::new();
+    let mut push = |i: usize, b: BlobRef<'a>| {
+        if let Some(k) = BlobKey::of(&b, seq(i)) {
+            blobs.push((k, b));
+        }
+    };
+    cfg.packages
+        .iter()
+        .enumerate()
+        .for_each(|(i, b)| push(i, BlobRef::Package(b)));
+    cfg.channels
+        .iter()
+        .enumerate()
+        .for_each(|(i, b)| push(i, BlobRef::Channel(b)));
+    cfg.bundles
+        .iter()
+        .enumerate()
+        .for_each(|(i, b)| push(i, BlobRef::Bundle(b)));
+    cfg.others
+        .iter()
+        .enumerate()
+        .for_each(|(i, b)| push(i, BlobRef::Other(b)));
+    cfg.deprecations
+        .iter()
+        .enumerate()
+        .for_each(|(i, b)| push(i, BlobRef::Deprecation(b)));
+    out.add(&blobs).map_err(|e| e.to_string())
 }

@@ -13,19 +13,28 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
     if !meta.is_dir() {
         return Err(cobra(format!("{} is not a directory", go_quote(dir))));
     }
-    let result = catalog::load_path(std::path::Path::new(dir), LoadOptions { keep_objects: true })
-        .map(|_| ())
-        .map_err(|e| (e.message, e.location.map(|l| l.to_string())));
+    let result = catalog::load_path(
+        std::path::Path::new(dir),
+        LoadOptions { keep_objects: true },
+    )
+    .map(|_| ())
+    .map_err(|e| (e.message, e.location.map(|l| l.to_string())));
     match args.output.as_str() {
         "" => result.map_err(|(m, loc)| CommandError::new(Style::Logrus, m).with_location(loc)),
         "json" | "yaml" => {
-            print!("{}", format_result(&args.output, result.as_ref().err().map(|(m, _)| m.as_str())));
+            print!(
+                "{}",
+                format_result(&args.output, result.as_ref().err().map(|(m, _)| m.as_str()))
+            );
             match result {
                 Ok(()) => Ok(()),
                 Err(_) => Err(CommandError::new(Style::Silent, "")),
             }
         }
-        other => Err(cobra(format!("invalid --output value {}, expected (json|yaml)", go_quote(other)))),
+        other => Err(cobra(format!(
+            "invalid --output value {}, expected (json|yaml)",
+            go_quote(other)
+        ))),
     }
 }
 
@@ -53,7 +62,11 @@ pub fn format_result(format: &str, error: Option<&str>) -> String {
             crate::encoding::json::write_string(m, &mut json);
             json.extend_from_slice(b"},");
         }
-        json.extend_from_slice(if error.is_none() { b"\"passed\":true}" } else { b"\"passed\":false}" });
+        json.extend_from_slice(if error.is_none() {
+            b"\"passed\":true}"
+        } else {
+            b"\"passed\":false}"
+        });
         let mut out = Vec::new();
         let _ = crate::encoding::yaml::json_to_yaml(&json, &mut out);
         s.push_str(&String::from_utf8_lossy(&out));

@@ -12,10 +12,7 @@
 pub fn first_error(data: &[u8]) -> Option<(String, usize)> {
     let mut s = Scanner { b: data, i: 0 };
     s.ws();
-    match s.value() {
-        Ok(()) => None,
-        Err(e) => Some(e),
-    }
+    s.value().err()
 }
 
 struct Scanner<'a> {
@@ -35,12 +32,17 @@ fn quote_char(c: char) -> String {
             // Rust's char Debug is close to Go's strconv.Quote for the cases
             // that matter (control characters as \n, \t, \u{..}).
             let inner = &q[1..q.len() - 1];
-            let inner = if let Some(hex) = inner.strip_prefix("\\u{").and_then(|h| h.strip_suffix('}')) {
-                let n = u32::from_str_radix(hex, 16).unwrap_or(0);
-                if n < 0x10000 { format!("\\x{n:02x}") } else { format!("\\U{n:08x}") }
-            } else {
-                inner.to_string()
-            };
+            let inner =
+                if let Some(hex) = inner.strip_prefix("\\u{").and_then(|h| h.strip_suffix('}')) {
+                    let n = u32::from_str_radix(hex, 16).unwrap_or(0);
+                    if n < 0x10000 {
+                        format!("\\x{n:02x}")
+                    } else {
+                        format!("\\U{n:08x}")
+                    }
+                } else {
+                    inner.to_string()
+                };
             format!("'{inner}'")
         }
     }
@@ -243,12 +245,24 @@ mod tests {
 
     #[test]
     fn go_wording() {
-        assert_eq!(msg(r#"{"a":1,}"#), "invalid character '}' looking for beginning of object key string");
+        assert_eq!(
+            msg(r#"{"a":1,}"#),
+            "invalid character '}' looking for beginning of object key string"
+        );
         assert_eq!(msg(r#"{"a" 1}"#), "invalid character '1' after object key");
-        assert_eq!(msg(r#"{"a":1 "b":2}"#), "invalid character '\"' after object key:value pair");
+        assert_eq!(
+            msg(r#"{"a":1 "b":2}"#),
+            "invalid character '\"' after object key:value pair"
+        );
         assert_eq!(msg(r#"[1 2]"#), "invalid character '2' after array element");
-        assert_eq!(msg(r#"{"a":tru}"#), "invalid character '}' in literal true (expecting 'e')");
-        assert_eq!(msg("{\"a\":\"x\ny\"}"), "invalid character '\\n' in string literal");
+        assert_eq!(
+            msg(r#"{"a":tru}"#),
+            "invalid character '}' in literal true (expecting 'e')"
+        );
+        assert_eq!(
+            msg("{\"a\":\"x\ny\"}"),
+            "invalid character '\\n' in string literal"
+        );
         assert_eq!(msg(r#"{"a":"#), "unexpected EOF");
         assert_eq!(msg(r#"{"a":1}"#), "");
     }

@@ -166,7 +166,10 @@ fn is_path_component(c: &str) -> bool {
             i += 1;
         }
         let sep = &c[start..i];
-        let ok = sep == "." || sep == "_" || sep == "__" || (!sep.is_empty() && sep.bytes().all(|x| x == b'-'));
+        let ok = sep == "."
+            || sep == "_"
+            || sep == "__"
+            || (!sep.is_empty() && sep.bytes().all(|x| x == b'-'));
         if !ok {
             return false;
         }
@@ -184,7 +187,9 @@ fn is_domain_component(c: &str) -> bool {
 
 fn is_domain_and_port(s: &str) -> bool {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let Some(end) = rest.find(']') else { return false };
+        let Some(end) = rest.find(']') else {
+            return false;
+        };
         let inner = &rest[..end];
         if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
             return false;
@@ -213,12 +218,17 @@ fn is_domain_and_port(s: &str) -> bool {
 fn is_tag(t: &str) -> bool {
     let b = t.as_bytes();
     let word = |x: u8| x.is_ascii_alphanumeric() || x == b'_';
-    !b.is_empty() && b.len() <= 128 && word(b[0]) && b.iter().all(|&x| word(x) || x == b'.' || x == b'-')
+    !b.is_empty()
+        && b.len() <= 128
+        && word(b[0])
+        && b.iter().all(|&x| word(x) || x == b'.' || x == b'-')
 }
 
 /// `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`
 fn is_digest(d: &str) -> bool {
-    let Some((algo, hex)) = d.split_once(':') else { return false };
+    let Some((algo, hex)) = d.split_once(':') else {
+        return false;
+    };
     let algo_ok = algo.split(['-', '_', '+', '.']).all(|part| {
         let b = part.as_bytes();
         !b.is_empty() && b[0].is_ascii_alphabetic() && b.iter().all(|x| x.is_ascii_alphanumeric())
@@ -235,7 +245,10 @@ mod tests {
         let r = parse_normalized_named("ubuntu").unwrap();
         assert_eq!(r.to_string(), "docker.io/library/ubuntu");
         let r = parse_normalized_named("quay.io/org/bundle:v1.2.3").unwrap();
-        assert_eq!((r.domain.as_str(), r.path.as_str(), r.tag.as_deref()), ("quay.io", "org/bundle", Some("v1.2.3")));
+        assert_eq!(
+            (r.domain.as_str(), r.path.as_str(), r.tag.as_deref()),
+            ("quay.io", "org/bundle", Some("v1.2.3"))
+        );
         let r = parse_normalized_named("localhost:5000/a/b@sha256:0123456789012345678901234567890123456789012345678901234567890123").unwrap();
         assert_eq!(r.domain, "localhost:5000");
         assert!(r.digest.is_some());
@@ -243,10 +256,22 @@ mod tests {
 
     #[test]
     fn go_error_texts() {
-        assert_eq!(parse_normalized_named("./no/such/dir").unwrap_err(), ERR_FORMAT);
-        assert_eq!(parse_normalized_named("Not A Valid//Ref:!!").unwrap_err(), ERR_UPPER);
-        assert_eq!(parse_normalized_named("UPPER/case:tag").unwrap_err(), ERR_UPPER);
-        assert_eq!(parse_normalized_named("a/b@sha256:abc").unwrap_err(), ERR_FORMAT);
+        assert_eq!(
+            parse_normalized_named("./no/such/dir").unwrap_err(),
+            ERR_FORMAT
+        );
+        assert_eq!(
+            parse_normalized_named("Not A Valid//Ref:!!").unwrap_err(),
+            ERR_UPPER
+        );
+        assert_eq!(
+            parse_normalized_named("UPPER/case:tag").unwrap_err(),
+            ERR_UPPER
+        );
+        assert_eq!(
+            parse_normalized_named("a/b@sha256:abc").unwrap_err(),
+            ERR_FORMAT
+        );
         assert_eq!(
             parse_normalized_named("a/b@md5:0123456789abcdef0123456789abcdef").unwrap_err(),
             "unsupported digest algorithm"
@@ -255,6 +280,10 @@ mod tests {
             parse_normalized_named("a/b@sha256:0123456789abcdef0123456789abcdef").unwrap_err(),
             "invalid checksum digest length"
         );
-        assert!(parse_normalized_named(&"a".repeat(64)).unwrap_err().contains("64-byte hexadecimal"));
+        assert!(
+            parse_normalized_named(&"a".repeat(64))
+                .unwrap_err()
+                .contains("64-byte hexadecimal")
+        );
     }
 }

@@ -32,21 +32,28 @@ fn norm_lines(data: &[u8]) -> Vec<String> {
     for line in text.split('\n') {
         let mut line = line.to_string();
         let b = line.as_bytes();
-        if b.len() >= 20 && b[4] == b'/' && b[7] == b'/' && b[10] == b' ' && b[13] == b':' && b[16] == b':' && b[19] == b' ' {
+        if b.len() >= 20
+            && b[4] == b'/'
+            && b[7] == b'/'
+            && b[10] == b' '
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b' '
+        {
             line = line[20..].to_string();
         }
-        if line.starts_with("time=\"") {
-            if let Some(end) = line[6..].find("\" ") {
-                let rest = &line[6 + end + 2..];
-                if let Some(i) = rest.find(" msg=") {
-                    let (level, msg) = (&rest[..i], &rest[i + 5..]);
-                    let msg = if msg.len() >= 2 && msg.starts_with('"') && msg.ends_with('"') {
-                        unquote(&msg[1..msg.len() - 1])
-                    } else {
-                        msg.to_string()
-                    };
-                    line = format!("{level} msg={msg}");
-                }
+        if line.starts_with("time=\"")
+            && let Some(end) = line[6..].find("\" ")
+        {
+            let rest = &line[6 + end + 2..];
+            if let Some(i) = rest.find(" msg=") {
+                let (level, msg) = (&rest[..i], &rest[i + 5..]);
+                let msg = if msg.len() >= 2 && msg.starts_with('"') && msg.ends_with('"') {
+                    unquote(&msg[1..msg.len() - 1])
+                } else {
+                    msg.to_string()
+                };
+                line = format!("{level} msg={msg}");
             }
         }
         for part in line.split('\n') {
@@ -116,8 +123,15 @@ fn run_case(case: &Path, corpus: &Path) -> Option<String> {
     if let Some(want) = expected("stdout")
         && want != out.stdout
     {
-        let (w, g) = (String::from_utf8_lossy(&want), String::from_utf8_lossy(&out.stdout));
-        let line = w.lines().zip(g.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        let (w, g) = (
+            String::from_utf8_lossy(&want),
+            String::from_utf8_lossy(&out.stdout),
+        );
+        let line = w
+            .lines()
+            .zip(g.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
         return Some(format!(
             "stdout differs at line {}: want {:?} got {:?}",
             line + 1,
@@ -126,15 +140,25 @@ fn run_case(case: &Path, corpus: &Path) -> Option<String> {
         ));
     }
     if let Some(want) = expected("stdout.sha256") {
-        let got: String = sha2::Sha256::digest(&out.stdout).iter().map(|b| format!("{b:02x}")).collect();
+        let got: String = sha2::Sha256::digest(&out.stdout)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         if String::from_utf8_lossy(&want).trim() != got {
-            return Some(format!("stdout sha256 differs ({} bytes)", out.stdout.len()));
+            return Some(format!(
+                "stdout sha256 differs ({} bytes)",
+                out.stdout.len()
+            ));
         }
     }
     if let Some(want) = expected("stderr.head") {
         let (w, g) = (norm_lines(&want), norm_lines(&out.stderr));
         if w.first() != g.first() {
-            return Some(format!("stderr first line: want {:?} got {:?}", w.first(), g.first()));
+            return Some(format!(
+                "stderr first line: want {:?} got {:?}",
+                w.first(),
+                g.first()
+            ));
         }
     }
     if let Some(want) = expected("stderr.lines") {
@@ -159,7 +183,10 @@ fn run_group(group: &str) {
     assert!(!names.is_empty(), "no cases in {}", dir.display());
     let failures: Vec<String> = names
         .iter()
-        .filter_map(|c| run_case(c, &corpus).map(|why| format!("{}: {why}", c.file_name().unwrap().to_string_lossy())))
+        .filter_map(|c| {
+            run_case(c, &corpus)
+                .map(|why| format!("{}: {why}", c.file_name().unwrap().to_string_lossy()))
+        })
         .collect();
     assert!(
         failures.is_empty(),

@@ -5,4 +5,5 @@
 //! goes beyond Go opm.
 
 mod cases;
+mod render;
 mod util;

@@ -1,0 +1,203 @@
+//! Streaming output in Go opm's blob order without holding the catalog.
+//!
+//! Go's writer needs the whole catalog in memory to sort it (spec §3.1). We
+//! get the same bytes with far less memory: workers encode each blob as
+//! soon as it is loaded and hand the bytes here with the blob's sort key;
+//! bytes stay in memory up to a budget and beyond it go to an unlinked
+//! temporary file (page cache, not our heap). At the end the keys are
+//! sorted and the bytes copied out in order. Each blob is parsed and
+//! encoded exactly once.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::model::BlobRef;
+use super::write::{Format, WriteError, encode_blobs};
+
+/// Where a blob goes in Go's order: package (package-less others last, in
+/// load order), kind, name or schema, then load order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BlobKey {
+    loose: bool,
+    package: String,
+    rank: u8,
+    secondary: String,
+    seq: (u32, u32, u32),
+}
+
+impl BlobKey {
+    /// The key of a blob, or `None` when Go's writer drops it (typed blobs
+    /// without a package). `seq` is the load order: (reference, file, blob).
+    pub fn of(blob: &BlobRef<'_>, seq: (u32, u32, u32)) -> Option<BlobKey> {
+        let (package, rank, secondary) = match blob {
+            BlobRef::Package(p) => (&p.name, 0, ""),
+            BlobRef::Channel(c) => (&c.package, 1, c.name.as_str()),
+            BlobRef::Bundle(b) => (&b.package, 2, b.name.as_str()),
+            BlobRef::Other(m) => (&m.package, 3, m.schema.as_str()),
+            BlobRef::Deprecation(d) => (&d.package, 4, ""),
+        };
+        if package.is_empty() {
+            if let BlobRef::Other(_) = blob {
+                return Some(BlobKey {
+                    loose: true,
+                    package: String::new(),
+                    rank: 0,
+                    secondary: String::new(),
+                    seq,
+                });
+            }
+            return None;
+        }
+        Some(BlobKey {
+            loose: false,
+            package: package.clone(),
+            rank,
+            secondary: secondary.to_string(),
+            seq,
+        })
+    }
+}
+
+enum Place {
+    Memory {
+        chunk: usize,
+        start: usize,
+        len: usize,
+    },
+    Spilled {
+        offset: u64,
+        len: usize,
+    },
+}
+
+struct Entry {
+    key: BlobKey,
+    place: Place,
+}
+
+#[derive(Default)]
+struct State {
+    entries: Vec<Entry>,
+    chunks: Vec<Vec<u8>>,
+    in_memory: usize,
+}
+
+/// Collects encoded blobs from many threads; writes them sorted.
+pub struct SortedOutput {
+    format: Format,
+    budget: usize,
+    state: Mutex<State>,
+    spill: Mutex<Option<File>>,
+    spill_len: AtomicU64,
+}
+
+impl SortedOutput {
+    /// `budget`: bytes kept in memory before spilling to a temporary file.
+    pub fn new(format: Format, budget: usize) -> SortedOutput {
+        SortedOutput {
+            format,
+            budget,
+            state: Mutex::new(State::default()),
+            spill: Mutex::new(None),
+            spill_len: AtomicU64::new(0),
+        }
+    }
+
+    /// Encode `blobs` (all from one load unit, in load order) and keep them.
+    pub fn add(&self, blobs: &[(BlobKey, BlobRef<'_>)]) -> Result<(), WriteError> {
+        let mut buf = Vec::new();
+        let mut spans = Vec::with_capacity(blobs.len());
+        for (key, blob) in blobs {
+            let start = buf.len();
+            encode_blobs(std::slice::from_ref(blob), self.format, &mut buf)?;
+            spans.push((key.clone(), start, buf.len() - start));
+        }
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let spill_now = {
+            let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.in_memory + buf.len() > self.budget
+        };
+        if spill_now {
+            let offset = self.spill_len.fetch_add(buf.len() as u64, Ordering::SeqCst);
+            {
+                let mut f = self.spill.lock().unwrap_or_else(|e| e.into_inner());
+                if f.is_none() {
+                    *f = Some(tempfile::tempfile()?);
+                }
+                // write_at needs no exclusive seek position, but the file
+                // handle is created under the lock.
+                f.as_ref()
+                    .map(|f| f.write_all_at(&buf, offset))
+                    .transpose()?;
+            }
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.entries
+                .extend(spans.into_iter().map(|(key, start, len)| Entry {
+                    key,
+                    place: Place::Spilled {
+                        offset: offset + start as u64,
+                        len,
+                    },
+                }));
+        } else {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let chunk = st.chunks.len();
+            st.in_memory += buf.len();
+            st.chunks.push(buf);
+            st.entries
+                .extend(spans.into_iter().map(|(key, start, len)| Entry {
+                    key,
+                    place: Place::Memory { chunk, start, len },
+                }));
+        }
+        Ok(())
+    }
+
+    /// Write everything in key order.
+    pub fn write_to(self, w: &mut dyn Write) -> io::Result<()> {
+        let mut st = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        let spill = self.spill.into_inner().unwrap_or_else(|e| e.into_inner());
+        st.entries.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let mut buf = Vec::new();
+        let mut i = 0;
+        while i < st.entries.len() {
+            match st.entries[i].place {
+                Place::Memory { chunk, start, len } => {
+                    w.write_all(&st.chunks[chunk][start..start + len])?;
+                    i += 1;
+                }
+                Place::Spilled { offset, len } => {
+                    // Coalesce runs that are contiguous in the spill file:
+                    // catalogs laid out one package per folder are mostly
+                    // already in order, so this is one big read per run.
+                    let mut total = len;
+                    let mut j = i + 1;
+                    while let Some(Entry {
+                        place: Place::Spilled { offset: o, len: l },
+                        ..
+                    }) = st.entries.get(j)
+                    {
+                        if *o != offset + total as u64 || total > (8 << 20) {
+                            break;
+                        }
+                        total += l;
+                        j += 1;
+                    }
+                    buf.resize(total, 0);
+                    let f = spill
+                        .as_ref()
+                        .ok_or_else(|| io::Error::other("spill file missing"))?;
+                    f.read_exact_at(&mut buf, offset)?;
+                    w.write_all(&buf)?;
+                    i = j;
+                }
+            }
+        }
+        w.flush()
+    }
+}
