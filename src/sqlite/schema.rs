@@ -38,7 +38,7 @@ impl Db {
 fn classify(e: rusqlite::Error) -> ErrorKind {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
-            ErrorKind::Corrupt(e.to_string())
+            ErrorKind::Corrupt(format!("truncated or corrupt SQLite database: {e}"))
         }
         _ => ErrorKind::NotAnIndex(e.to_string()),
     }

@@ -6,4 +6,5 @@
 
 mod cases;
 mod render;
+mod sqlite;
 mod util;
