@@ -149,11 +149,11 @@ pub fn render_ref_each(
             if !opts.allowed.sqlite_files {
                 return Err("cannot render sqlite file: not allowed".to_string().into());
             }
-            let cfg = finish(crate::sqlite::render_db_with(
-                path,
-                LoadOptions { keep_objects },
-            )?)?;
-            f(0, cfg).map_err(RenderError::from)
+            // One load unit per package, so a large index streams.
+            crate::sqlite::render_db_each(path, LoadOptions { keep_objects }, &mut |i, cfg| {
+                f(i, finish(cfg)?)
+            })
+            .map_err(RenderError::from)
         }
         Ok(_) => Err(format!(
             "ref {} is not a directory: not allowed",

@@ -3,6 +3,11 @@
 //! package icons, `Normalize`), `declcfg.ConvertFromModel` (entries sorted
 //! by name, one bundle per name with de-duplicated sorted properties) and
 //! `populateDBRelatedImages` (spec §7.3 steps 1–3).
+//!
+//! Unlike v1.73, which held the whole index in memory, the catalog is
+//! produced one package at a time: only that package's manifests are read
+//! and decoded (in parallel), and the package is handed on before the next
+//! one is read, so memory stays near the size of the largest package.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -11,7 +16,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::read::{EntryRow, Index};
-use super::schema::json_object;
+use super::schema::{Db, json_object};
 use super::{ErrorKind, SqliteError};
 use crate::catalog::{
     Bundle, Channel, ChannelEntry, DeclarativeConfig, Icon, LoadOptions, Package, Property,
@@ -25,12 +30,23 @@ const TYPE_PACKAGE_REQUIRED: &str = "olm.package.required";
 const TYPE_BUNDLE_OBJECT: &str = "olm.bundle.object";
 const TYPE_DEPRECATED: &str = "olm.deprecated";
 
-/// The manifests of one bundle: every object of the `bundle` column as its
-/// stored text, and the CSV among them.
+/// The manifests of one bundle: the `bundle` column and the byte range of
+/// each object in it (Go keeps each object's stored text).
 struct Manifests {
-    objects: Vec<String>,
+    blob: String,
+    objects: Vec<std::ops::Range<usize>>,
     /// Index into `objects`.
     csv: Option<usize>,
+}
+
+impl Manifests {
+    fn object(&self, i: usize) -> &str {
+        &self.blob[self.objects[i].clone()]
+    }
+
+    fn csv_json(&self) -> Option<&str> {
+        self.csv.map(|i| self.object(i))
+    }
 }
 
 /// A bundle's decoded `bundle` column (`None`: an image-only row), or why
@@ -40,27 +56,31 @@ type Decoded = Result<Option<(Manifests, Option<CsvView>)>, String>;
 /// A bundle's CSV, decoded once for what render takes from it.
 struct CsvView {
     related_images: Vec<RelatedImage>,
-    /// `spec.icon[0]`: (base64data, mediatype).
-    icon: Option<(String, String)>,
 }
 
-pub(super) fn to_declcfg(
-    index: Index,
+/// Render the whole index, one package at a time: `f` gets the package's
+/// position (in name order) and its blobs.
+pub(super) fn for_each_package(
+    db: &Db,
+    index: &Index,
     opts: LoadOptions,
-) -> Result<DeclarativeConfig, SqliteError> {
-    let path = index.path.clone();
-    let err = |kind: ErrorKind| SqliteError::new(&path, kind);
+    f: &mut dyn FnMut(usize, DeclarativeConfig) -> Result<(), String>,
+) -> Result<(), SqliteError> {
+    let err = |kind: ErrorKind| SqliteError::new(&index.path, kind);
 
     // Packages and their channels (v1.73 `initializeModelPackages`).
+    let mut channels_of: HashMap<&str, BTreeMap<&str, Option<&str>>> = HashMap::new();
+    for (p, c, head) in &index.channels {
+        if let Some(p) = p.as_deref() {
+            channels_of
+                .entry(p)
+                .or_default()
+                .insert(c.as_deref().unwrap_or(""), head.as_deref());
+        }
+    }
     let mut packages: BTreeMap<&str, PackageModel<'_>> = BTreeMap::new();
     for (name, default) in &index.packages {
-        let channels: BTreeMap<&str, Option<&str>> = index
-            .channels
-            .iter()
-            .filter(|(p, _, _)| p.as_deref() == Some(name.as_str()))
-            .map(|(_, c, head)| (c.as_deref().unwrap_or(""), head.as_deref()))
-            .collect();
-        if channels.is_empty() {
+        let Some(channels) = channels_of.remove(name.as_str()) else {
             // v1.73's GetPackage inner-joins `channel`, so a package without
             // channels reads as missing.
             return Err(
@@ -69,7 +89,7 @@ pub(super) fn to_declcfg(
                     go_quote(name)
                 )),
             );
-        }
+        };
         let default = default
             .as_deref()
             .filter(|d| channels.contains_key(d))
@@ -93,23 +113,6 @@ pub(super) fn to_declcfg(
             },
         );
     }
-
-    // Decode every bundle's manifests once, in parallel; errors surface
-    // where v1.73 would meet them (first use).
-    let manifests: HashMap<&str, Decoded> = index
-        .manifests
-        .par_iter()
-        .map(|(name, blob)| {
-            let parsed = match blob {
-                None => Ok(None),
-                Some(b) => parse_manifests(b).and_then(|m| {
-                    let view = m.csv.map(|i| csv_view(&m.objects[i])).transpose()?;
-                    Ok(Some((m, view)))
-                }),
-            };
-            (name.as_str(), parsed)
-        })
-        .collect();
 
     // Place each bundle row in its channel (v1.73 `populateModelChannels`).
     for (i, e) in index.entries.iter().enumerate() {
@@ -139,49 +142,8 @@ pub(super) fn to_declcfg(
             )))
             .at(place()));
         };
-        if let Some(Err(m)) = manifests.get(e.name.as_str()) {
-            return Err(
-                err(ErrorKind::Invalid(format!("populate channels: {m}"))).at(format!(
-                    "table operatorbundle, name {}, column bundle",
-                    go_quote(&e.name)
-                )),
-            );
-        }
         members.push(i);
     }
-
-    // One olm.bundle per (package, bundle name): the first row met decides
-    // image and CSV, as in v1.73's `traverseModelChannels`.
-    let mut firsts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for (pkg_name, pkg) in &packages {
-        for (_, members) in pkg.channels.values() {
-            for &i in members {
-                firsts
-                    .entry((pkg_name, index.entries[i].name.as_str()))
-                    .or_insert(i);
-            }
-        }
-    }
-    let mut bundles: Vec<Bundle> = firsts
-        .par_iter()
-        .map(|(_, &i)| {
-            let e = &index.entries[i];
-            let parsed = manifests
-                .get(e.name.as_str())
-                .and_then(|m| m.as_ref().ok())
-                .and_then(Option::as_ref);
-            build_bundle(&index, e, parsed, opts).map_err(|m| {
-                err(ErrorKind::Invalid(format!(
-                    "populate channels: convert bundle {}: {m}",
-                    go_quote(&e.name)
-                )))
-                .at(format!(
-                    "bundle {} (tables properties, dependencies, operatorbundle)",
-                    go_quote(&e.name)
-                ))
-            })
-        })
-        .collect::<Result<_, _>>()?;
 
     // `populateDBRelatedImages`: related_image rows not already listed,
     // with an empty name. v1.73 drained one set per bundle name, so a name
@@ -193,36 +155,88 @@ pub(super) fn to_declcfg(
             .or_default()
             .insert(image.as_str());
     }
-    for b in &mut bundles {
-        if let Some(set) = extra.get_mut(b.name.as_str()) {
-            for ri in &b.related_images {
-                set.remove(ri.image.as_str());
-            }
-            // v1.73 walked a Go map here (random order); render sorts them.
-            b.related_images.extend(set.iter().map(|img| RelatedImage {
-                name: String::new(),
-                image: (*img).to_string(),
-            }));
-            set.clear();
-        }
-    }
 
-    let mut cfg = DeclarativeConfig::default();
-    for (pkg_name, pkg) in &packages {
-        let icon = package_icon(&index, &manifests, pkg_name, pkg).map_err(|m| {
+    for (unit, (pkg_name, pkg)) in packages.iter().enumerate() {
+        // One olm.bundle per bundle name: the first row met decides image
+        // and CSV, as in v1.73's `traverseModelChannels`.
+        let mut firsts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, members) in pkg.channels.values() {
+            for &i in members {
+                firsts.entry(index.entries[i].name.as_str()).or_insert(i);
+            }
+        }
+        let head = pkg.channels.get(pkg.default).and_then(|(head, _)| *head);
+        // The blobs are read in order on this thread, decoded in parallel.
+        let mut blobs = Vec::with_capacity(firsts.len() + 1);
+        for name in firsts.keys().copied().chain(head) {
+            if !blobs.iter().any(|(n, _)| *n == name) {
+                blobs.push((name, db.manifests(name)?));
+            }
+        }
+        let decoded: HashMap<&str, Decoded> = blobs
+            .into_par_iter()
+            .map(|(name, blob)| (name, blob.map(decode).transpose()))
+            .collect();
+        let mut bundles: Vec<Bundle> = firsts
+            .par_iter()
+            .map(|(name, &i)| {
+                let e = &index.entries[i];
+                let parsed = match decoded.get(name) {
+                    Some(Err(m)) => {
+                        return Err(
+                            err(ErrorKind::Invalid(format!("populate channels: {m}"))).at(format!(
+                                "table operatorbundle, name {}, column bundle",
+                                go_quote(name)
+                            )),
+                        );
+                    }
+                    Some(Ok(p)) => p.as_ref(),
+                    None => None,
+                };
+                build_bundle(index, e, parsed, opts).map_err(|m| {
+                    err(ErrorKind::Invalid(format!(
+                        "populate channels: convert bundle {}: {m}",
+                        go_quote(&e.name)
+                    )))
+                    .at(format!(
+                        "bundle {} (tables properties, dependencies, operatorbundle)",
+                        go_quote(&e.name)
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        for b in &mut bundles {
+            if let Some(set) = extra.get_mut(b.name.as_str()) {
+                for ri in &b.related_images {
+                    set.remove(ri.image.as_str());
+                }
+                // v1.73 walked a Go map here (random order); render sorts them.
+                b.related_images.extend(set.iter().map(|img| RelatedImage {
+                    name: String::new(),
+                    image: (*img).to_string(),
+                }));
+                set.clear();
+            }
+        }
+
+        let icon = package_icon(index, &decoded, pkg_name, pkg).map_err(|m| {
             err(ErrorKind::Invalid(format!("populate package icons: {m}"))).at(format!(
                 "table channel, package {} name {}",
                 go_quote(pkg_name),
                 go_quote(pkg.default)
             ))
         })?;
-        cfg.packages.push(Package {
-            schema: SCHEMA_PACKAGE.into(),
-            name: (*pkg_name).to_string(),
-            default_channel: pkg.default.to_string(),
-            icon,
+        let mut cfg = DeclarativeConfig {
+            packages: vec![Package {
+                schema: SCHEMA_PACKAGE.into(),
+                name: (*pkg_name).to_string(),
+                default_channel: pkg.default.to_string(),
+                icon,
+                ..Default::default()
+            }],
+            bundles,
             ..Default::default()
-        });
+        };
         for (ch_name, (_, members)) in &pkg.channels {
             let mut entries: Vec<ChannelEntry> =
                 members.iter().map(|&i| entry(&index.entries[i])).collect();
@@ -235,9 +249,17 @@ pub(super) fn to_declcfg(
                 properties: Vec::new(),
             });
         }
+        f(unit, cfg).map_err(|m| err(ErrorKind::Consumer(m)))?;
     }
-    cfg.bundles = bundles;
-    Ok(cfg)
+    Ok(())
+}
+
+/// Decode a `bundle` column: its objects, its CSV and what render reads
+/// from the CSV.
+fn decode(blob: Vec<u8>) -> Result<(Manifests, Option<CsvView>), String> {
+    let m = parse_manifests(blob)?;
+    let view = m.csv_json().map(csv_view).transpose()?;
+    Ok((m, view))
 }
 
 struct PackageModel<'a> {
@@ -345,14 +367,12 @@ fn build_bundle(
             ),
         });
     }
-    let (objects, csv) = match parsed {
-        Some((m, view)) => (
-            m.objects.as_slice(),
-            m.csv.map(|i| (&m.objects[i], view.as_ref())),
-        ),
-        None => (&[][..], None),
+    let (manifests, view) = match parsed {
+        Some((m, view)) => (Some(m), view.as_ref()),
+        None => (None, None),
     };
-    for obj in objects {
+    for i in 0..manifests.map_or(0, |m| m.objects.len()) {
+        let obj = manifests.map(|m| m.object(i)).unwrap_or_default();
         let mut value = String::with_capacity(obj.len() * 4 / 3 + 16);
         value.push_str("{\"data\":\"");
         base64::engine::general_purpose::STANDARD.encode_string(obj, &mut value);
@@ -383,15 +403,13 @@ fn build_bundle(
         package: e.package.clone(),
         image: e.image.clone(),
         properties: props,
-        related_images: csv
-            .and_then(|(_, v)| v)
-            .map(|v| v.related_images.clone())
-            .unwrap_or_default(),
-        csv_json: csv.map(|(raw, _)| raw.clone()),
-        objects: if opts.keep_objects {
-            objects.to_vec()
-        } else {
-            Vec::new()
+        related_images: view.map(|v| v.related_images.clone()).unwrap_or_default(),
+        csv_json: manifests.and_then(Manifests::csv_json).map(str::to_string),
+        objects: match manifests {
+            Some(m) if opts.keep_objects => (0..m.objects.len())
+                .map(|i| m.object(i).to_string())
+                .collect(),
+            _ => Vec::new(),
         },
     })
 }
@@ -449,107 +467,77 @@ fn field<'a>(o: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Va
 /// concatenated values, each kept as its raw text) and find the CSV among
 /// them (the first object of kind `ClusterServiceVersion`; every object
 /// before it must have a kind).
-fn parse_manifests(blob: &[u8]) -> Result<Manifests, String> {
+fn parse_manifests(blob: Vec<u8>) -> Result<Manifests, String> {
+    let blob = String::from_utf8(blob)
+        .map_err(|e| format!("bundle manifests are not valid UTF-8: {e}"))?;
     let mut objects = Vec::new();
     let stream =
-        serde_json::Deserializer::from_slice(blob).into_iter::<&serde_json::value::RawValue>();
+        serde_json::Deserializer::from_str(&blob).into_iter::<&serde_json::value::RawValue>();
     for raw in stream {
         let raw = raw.map_err(|e| format!("bundle manifests are not valid JSON: {e}"))?;
-        objects.push(raw.get().to_string());
+        let start = raw.get().as_ptr() as usize - blob.as_ptr() as usize;
+        objects.push(start..start + raw.get().len());
+    }
+    /// Only `kind` is decoded; the rest of the object is skipped.
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        kind: Option<Value>,
     }
     let mut csv = None;
-    for (i, o) in objects.iter().enumerate() {
-        let v: Value = serde_json::from_str(o).map_err(|e| e.to_string())?;
-        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
-        if kind.is_empty() {
-            return Err(format!("Object 'Kind' is missing in '{o}'"));
-        }
-        if kind == "ClusterServiceVersion" {
-            csv = Some(i);
-            break;
+    for (i, range) in objects.iter().enumerate() {
+        let o = &blob[range.clone()];
+        let k: Kind = serde_json::from_str(o).map_err(|e| e.to_string())?;
+        match k.kind.as_ref().and_then(Value::as_str) {
+            None | Some("") => return Err(format!("Object 'Kind' is missing in '{o}'")),
+            Some("ClusterServiceVersion") => {
+                csv = Some(i);
+                break;
+            }
+            Some(_) => {}
         }
     }
     if csv.is_none() {
         return Err("no csv in bundle".into());
     }
-    Ok(Manifests { objects, csv })
+    Ok(Manifests { blob, objects, csv })
 }
 
-/// `spec.relatedImages` (v1.73 `getRelatedImages`) and `spec.icon[0]`.
+/// `spec.relatedImages` (v1.73 `getRelatedImages`). Decoded through typed
+/// structs that skip the rest of the CSV, for speed; Go's decoder matched
+/// field names case-insensitively, these match them exactly.
 fn csv_view(raw: &str) -> Result<CsvView, String> {
-    let bad = |what: &str, v: &Value| {
-        format!(
-            "get related iamges: unmarshal csv: json: cannot unmarshal {} into {what}",
-            crate::catalog::model::json_kind(v)
-        )
-    };
-    let v: Value =
+    #[derive(serde::Deserialize)]
+    struct Csv {
+        spec: Option<Spec>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Spec {
+        #[serde(rename = "relatedImages")]
+        related_images: Option<Vec<Option<Image>>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Image {
+        name: Option<String>,
+        image: Option<String>,
+    }
+    let csv: Csv =
         serde_json::from_str(raw).map_err(|e| format!("get related iamges: unmarshal csv: {e}"))?;
-    let spec = match &v {
-        Value::Object(o) => field(o, "spec"),
-        other => return Err(bad("Go value of type csv", other)),
-    };
-    let mut view = CsvView {
-        related_images: Vec::new(),
-        icon: None,
-    };
-    let spec = match spec {
-        None | Some(Value::Null) => return Ok(view),
-        Some(Value::Object(s)) => s,
-        Some(other) => return Err(bad("Go struct field csv.spec of type struct", other)),
-    };
-    match field(spec, "relatedImages") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
-            for item in items {
-                let mut ri = RelatedImage::default();
-                match item {
-                    Value::Null => {}
-                    Value::Object(o) => {
-                        for (name, slot) in [("name", &mut ri.name), ("image", &mut ri.image)] {
-                            match field(o, name) {
-                                None | Some(Value::Null) => {}
-                                Some(Value::String(s)) => *slot = s.clone(),
-                                Some(other) => {
-                                    return Err(bad(
-                                        &format!(
-                                            "Go struct field .spec.relatedImages.{name} of type string"
-                                        ),
-                                        other,
-                                    ));
-                                }
-                            }
-                        }
-                    }
-                    other => {
-                        return Err(bad(
-                            "Go struct field csv.spec.relatedImages of type struct",
-                            other,
-                        ));
-                    }
+    let images = csv.spec.and_then(|s| s.related_images).unwrap_or_default();
+    Ok(CsvView {
+        related_images: images
+            .into_iter()
+            .map(|i| {
+                let i = i.unwrap_or(Image {
+                    name: None,
+                    image: None,
+                });
+                RelatedImage {
+                    name: i.name.unwrap_or_default(),
+                    image: i.image.unwrap_or_default(),
                 }
-                view.related_images.push(ri);
-            }
-        }
-        Some(other) => {
-            return Err(bad(
-                "Go struct field csv.spec.relatedImages of type []struct",
-                other,
-            ));
-        }
-    }
-    if let Some(Value::Array(icons)) = field(spec, "icon")
-        && let Some(Value::Object(first)) = icons.first()
-    {
-        let s = |k: &str| {
-            field(first, k)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        view.icon = Some((s("base64data"), s("mediatype")));
-    }
-    Ok(view)
+            })
+            .collect(),
+    })
 }
 
 /// The icon of the default channel's head (v1.73 `populatePackageIcons`).
@@ -593,13 +581,34 @@ fn package_icon(
     };
     // Beyond v1.73, which failed here with "unexpected end of JSON input":
     // a head without a CSV (an image-only row) simply has no icon.
-    let Some((_, Some(view))) = parsed else {
+    let Some(csv) = parsed.as_ref().and_then(|(m, _)| m.csv_json()) else {
         return Ok(None);
     };
-    let Some((data, mediatype)) = &view.icon else {
+    #[derive(serde::Deserialize)]
+    struct Csv {
+        spec: Option<Spec>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Spec {
+        icon: Option<Vec<IconDoc>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct IconDoc {
+        base64data: Option<String>,
+        mediatype: Option<String>,
+    }
+    let doc: Csv = serde_json::from_str(csv)
+        .map_err(|e| format!("unmarshal CSV json for bundle {}: {e}", go_quote(head)))?;
+    let Some(first) = doc
+        .spec
+        .and_then(|s| s.icon)
+        .and_then(|i| i.into_iter().next())
+    else {
         return Ok(None);
     };
-    let decoded = crate::catalog::model::decode_go_base64(data)
+    let data = first.base64data.unwrap_or_default();
+    let mediatype = first.mediatype.unwrap_or_default();
+    let decoded = crate::catalog::model::decode_go_base64(&data)
         // "Try decoding after removing spaces (this is a problem with the
         // planetscale operator)", says v1.73.
         .or_else(|_| crate::catalog::model::decode_go_base64(&data.replace(' ', "")));
@@ -607,7 +616,7 @@ fn package_icon(
     match decoded {
         Ok(bytes) if !bytes.is_empty() => Ok(Some(Icon {
             data: Some(bytes),
-            mediatype: mediatype.clone(),
+            mediatype,
         })),
         _ => Ok(None),
     }

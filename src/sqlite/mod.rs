@@ -64,9 +64,25 @@ pub fn render_db(path: &Path) -> Result<DeclarativeConfig, SqliteError> {
 /// field only when `opts.keep_objects` (the CSV is always kept: the
 /// `bundle-object-to-csv-metadata` migration needs it).
 pub fn render_db_with(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, SqliteError> {
+    let mut cfg = DeclarativeConfig::default();
+    render_db_each(path, opts, &mut |_, part| {
+        cfg.extend(part);
+        Ok(())
+    })?;
+    Ok(cfg)
+}
+
+/// [`render_db_with`], handing the catalog to `f` one package at a time
+/// (with its position in name order) so that a large index need not be
+/// held in memory whole.
+pub fn render_db_each(
+    path: &Path,
+    opts: LoadOptions,
+    f: &mut dyn FnMut(usize, DeclarativeConfig) -> Result<(), String>,
+) -> Result<(), SqliteError> {
     let db = schema::open(path)?;
     let index = read::read_index(&db)?;
-    convert::to_declcfg(index, opts)
+    convert::for_each_package(&db, &index, opts, f)
 }
 
 /// Why an index database could not be rendered: Go's text where v1.73 had
@@ -90,6 +106,8 @@ pub enum ErrorKind {
     Schema(String),
     /// A row v1.73 would have rejected; the text is v1.73's.
     Invalid(String),
+    /// The caller's callback of [`render_db_each`] failed with this text.
+    Consumer(String),
 }
 
 impl SqliteError {
@@ -112,7 +130,8 @@ impl SqliteError {
             ErrorKind::Corrupt(m)
             | ErrorKind::NotAnIndex(m)
             | ErrorKind::Schema(m)
-            | ErrorKind::Invalid(m) => m,
+            | ErrorKind::Invalid(m)
+            | ErrorKind::Consumer(m) => m,
         }
     }
 

@@ -26,9 +26,6 @@ pub(super) struct Index {
     pub channels: Vec<(Option<String>, Option<String>, Option<String>)>,
     /// One row per (bundle, package, channel) of the channel graph.
     pub entries: Vec<EntryRow>,
-    /// The `bundle` column (concatenated manifests) of every bundle an
-    /// entry or a channel head names; `None` for an image-only row.
-    pub manifests: HashMap<String, Option<Vec<u8>>>,
     /// `properties` (type, value) by bundle name, table order.
     pub properties: HashMap<String, Vec<(String, String)>>,
     /// `dependencies` (type, value) by bundle name, table order.
@@ -231,32 +228,6 @@ pub(super) fn read_index(db: &Db) -> Result<Index, SqliteError> {
         },
     )?;
 
-    // Only the manifests of bundles that will be rendered are read: a
-    // large index keeps many stranded bundles.
-    let wanted: HashSet<&str> = entries
-        .iter()
-        .map(|e| e.name.as_str())
-        .chain(channels.iter().filter_map(|(_, _, h)| h.as_deref()))
-        .collect();
-    let mut manifests = HashMap::new();
-    each_row(
-        db,
-        "operatorbundle",
-        "SELECT name, bundle FROM operatorbundle",
-        |r| {
-            if let Some(name) = text(r.get_ref(0)?)
-                && wanted.contains(name.as_str())
-            {
-                let blob = match r.get_ref(1)? {
-                    ValueRef::Text(b) | ValueRef::Blob(b) if !b.is_empty() => Some(b.to_vec()),
-                    _ => None,
-                };
-                manifests.insert(name, blob);
-            }
-            Ok(())
-        },
-    )?;
-
     let properties = by_bundle(db, "properties")?;
     let dependencies = by_bundle(db, "dependencies")?;
 
@@ -278,7 +249,6 @@ pub(super) fn read_index(db: &Db) -> Result<Index, SqliteError> {
         packages,
         channels,
         entries,
-        manifests,
         properties,
         dependencies,
         related_images,

@@ -26,6 +26,29 @@ pub(super) struct Db {
 }
 
 impl Db {
+    /// The `bundle` column (concatenated manifests) of bundle `name`;
+    /// `None` for an image-only row (NULL or empty) or a missing row.
+    pub fn manifests(&self, name: &str) -> Result<Option<Vec<u8>>, SqliteError> {
+        let read = || -> rusqlite::Result<Option<Vec<u8>>> {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT bundle FROM operatorbundle WHERE name = ?")?;
+            let mut rows = stmt.query([name])?;
+            Ok(match rows.next()? {
+                Some(r) => match r.get_ref(0)? {
+                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b)
+                        if !b.is_empty() =>
+                    {
+                        Some(b.to_vec())
+                    }
+                    _ => None,
+                },
+                None => None,
+            })
+        };
+        read().map_err(|e| self.query_error("operatorbundle", e))
+    }
+
     /// A failed query on `table`: SQLite's own words (e.g. `database disk
     /// image is malformed`), with the file and table.
     pub fn query_error(&self, table: &str, e: rusqlite::Error) -> SqliteError {
