@@ -393,9 +393,10 @@ fn build_bundle(
             })?;
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    props.retain(|p| seen.insert((p.typ.clone(), p.value.clone())));
+    // `property.Deduplicate` then the sort by type and value: sorting first
+    // puts duplicates side by side.
     props.sort_by(|a, b| a.typ.cmp(&b.typ).then_with(|| a.value.cmp(&b.value)));
+    props.dedup_by(|a, b| a.typ == b.typ && a.value == b.value);
 
     Ok(Bundle {
         schema: SCHEMA_BUNDLE.into(),
@@ -471,35 +472,88 @@ fn parse_manifests(blob: Vec<u8>) -> Result<Manifests, String> {
     let blob = String::from_utf8(blob)
         .map_err(|e| format!("bundle manifests are not valid UTF-8: {e}"))?;
     let mut objects = Vec::new();
-    let stream =
-        serde_json::Deserializer::from_str(&blob).into_iter::<&serde_json::value::RawValue>();
-    for raw in stream {
-        let raw = raw.map_err(|e| format!("bundle manifests are not valid JSON: {e}"))?;
-        let start = raw.get().as_ptr() as usize - blob.as_ptr() as usize;
-        objects.push(start..start + raw.get().len());
-    }
-    /// Only `kind` is decoded; the rest of the object is skipped.
-    #[derive(serde::Deserialize)]
-    struct Kind {
-        kind: Option<Value>,
-    }
     let mut csv = None;
-    for (i, range) in objects.iter().enumerate() {
-        let o = &blob[range.clone()];
-        let k: Kind = serde_json::from_str(o).map_err(|e| e.to_string())?;
-        match k.kind.as_ref().and_then(Value::as_str) {
-            None | Some("") => return Err(format!("Object 'Kind' is missing in '{o}'")),
-            Some("ClusterServiceVersion") => {
-                csv = Some(i);
-                break;
+    // One pass: each value is validated and its `kind` picked up while the
+    // stream's byte offsets delimit its raw text.
+    let mut stream = serde_json::Deserializer::from_str(&blob).into_iter::<KindProbe>();
+    loop {
+        let rest = &blob[stream.byte_offset()..];
+        let start = blob.len() - rest.trim_start().len();
+        let Some(probe) = stream.next() else { break };
+        let probe = probe.map_err(|e| format!("bundle manifests are not valid JSON: {e}"))?;
+        let range = start..stream.byte_offset();
+        // Go decodes objects into `unstructured` up to the first CSV only.
+        if csv.is_none() {
+            match probe.kind.as_deref() {
+                None | Some("") => {
+                    return Err(format!("Object 'Kind' is missing in '{}'", &blob[range]));
+                }
+                Some("ClusterServiceVersion") => csv = Some(objects.len()),
+                Some(_) => {}
             }
-            Some(_) => {}
         }
+        objects.push(range);
     }
     if csv.is_none() {
         return Err("no csv in bundle".into());
     }
     Ok(Manifests { blob, objects, csv })
+}
+
+/// A JSON value decoded only for its top-level string `kind` (the last
+/// one wins, as in Go); everything else is validated and skipped.
+struct KindProbe {
+    kind: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for KindProbe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KindProbe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KindProbe, A::Error> {
+                let mut kind = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "kind" {
+                        kind = match map.next_value::<Value>()? {
+                            Value::String(s) => Some(s),
+                            _ => None,
+                        };
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(KindProbe { kind })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KindProbe, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(KindProbe { kind: None })
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<KindProbe, E> {
+                Ok(KindProbe { kind: None })
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<KindProbe, E> {
+                Ok(KindProbe { kind: None })
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<KindProbe, E> {
+                Ok(KindProbe { kind: None })
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<KindProbe, E> {
+                Ok(KindProbe { kind: None })
+            }
+            fn visit_str<E>(self, _: &str) -> Result<KindProbe, E> {
+                Ok(KindProbe { kind: None })
+            }
+            fn visit_unit<E>(self) -> Result<KindProbe, E> {
+                Ok(KindProbe { kind: None })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `spec.relatedImages` (v1.73 `getRelatedImages`). Decoded through typed
