@@ -23,14 +23,6 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
     global.check_tls().map_err(fatal)?;
     let (reference, out_dir) = (&args.args[0], Path::new(&args.args[1]));
 
-    if let Ok(mut entries) = std::fs::read_dir(out_dir)
-        && entries.next().is_some()
-    {
-        return Err(fatal(format!(
-            "output dir {} must be empty",
-            go_quote(&args.args[1])
-        )));
-    }
     // v1.73 said "index" here; HEAD says "catalog" (spec §7.1).
     let what = if crate::sqlite::is_sqlite_file(Path::new(reference)) {
         "index"
@@ -47,6 +39,14 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
             )
         )
     );
+    if let Ok(mut entries) = std::fs::read_dir(out_dir)
+        && entries.next().is_some()
+    {
+        return Err(fatal(format!(
+            "output dir {} must be empty",
+            go_quote(&args.args[1])
+        )));
+    }
     super::SqliteNotice::default().before_render(reference);
     let opts = RenderOptions {
         migrate: level,

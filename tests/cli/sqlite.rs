@@ -64,12 +64,14 @@ fn input_is_never_modified() {
         let before = std::fs::read(&db).unwrap();
         let mtime = std::fs::metadata(&db).unwrap().modified().unwrap();
 
-        let out = run(dir.path(), &["render", "index.db", "-o", "json"]);
-        assert!(
-            out.status.success(),
-            "{name} render: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for format in ["json", "yaml"] {
+            let out = run(dir.path(), &["render", "index.db", "-o", format]);
+            assert!(
+                out.status.success(),
+                "{name} render -o {format}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let out_dir = tempfile::tempdir().unwrap();
         let target = out_dir.path().join("out");
         let out = run(
