@@ -292,3 +292,22 @@ fn default_channel_not_among_channels() {
         ": table package, name \"foo\"",
     );
 }
+
+/// v1.73's GetPackage inner-joins `channel`: a package without channels
+/// reads as missing.
+#[test]
+fn package_without_channels() {
+    let (dir, db) = copy_db("opreg-foo-index.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF; INSERT INTO package VALUES ('lonely', 'stable')",
+    )
+    .unwrap();
+    drop(conn);
+    assert_fails(
+        dir.path(),
+        "index.db",
+        "package lonely not found",
+        ": table package, name \"lonely\": no row in table channel",
+    );
+}
