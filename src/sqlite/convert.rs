@@ -257,9 +257,7 @@ pub(super) fn for_each_package(
 /// Decode a `bundle` column: its objects, its CSV and what render reads
 /// from the CSV.
 fn decode(blob: Vec<u8>) -> Result<(Manifests, Option<CsvView>), String> {
-    let m = parse_manifests(blob)?;
-    let view = m.csv_json().map(csv_view).transpose()?;
-    Ok((m, view))
+    parse_manifests(blob)
 }
 
 struct PackageModel<'a> {
@@ -468,13 +466,15 @@ fn field<'a>(o: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Va
 /// concatenated values, each kept as its raw text) and find the CSV among
 /// them (the first object of kind `ClusterServiceVersion`; every object
 /// before it must have a kind).
-fn parse_manifests(blob: Vec<u8>) -> Result<Manifests, String> {
+fn parse_manifests(blob: Vec<u8>) -> Result<(Manifests, Option<CsvView>), String> {
     let blob = String::from_utf8(blob)
         .map_err(|e| format!("bundle manifests are not valid UTF-8: {e}"))?;
     let mut objects = Vec::new();
     let mut csv = None;
-    // One pass: each value is validated and its `kind` picked up while the
-    // stream's byte offsets delimit its raw text.
+    let mut view = None;
+    // One pass: each value is validated, its `kind` (and a CSV's related
+    // images) picked up, while the stream's byte offsets delimit its raw
+    // text.
     let mut stream = serde_json::Deserializer::from_str(&blob).into_iter::<KindProbe>();
     loop {
         let rest = &blob[stream.byte_offset()..];
@@ -488,7 +488,10 @@ fn parse_manifests(blob: Vec<u8>) -> Result<Manifests, String> {
                 None | Some("") => {
                     return Err(format!("Object 'Kind' is missing in '{}'", &blob[range]));
                 }
-                Some("ClusterServiceVersion") => csv = Some(objects.len()),
+                Some("ClusterServiceVersion") => {
+                    csv = Some(objects.len());
+                    view = Some(csv_view(probe.related_images)?);
+                }
                 Some(_) => {}
             }
         }
@@ -497,18 +500,85 @@ fn parse_manifests(blob: Vec<u8>) -> Result<Manifests, String> {
     if csv.is_none() {
         return Err("no csv in bundle".into());
     }
-    Ok(Manifests { blob, objects, csv })
+    Ok((Manifests { blob, objects, csv }, view))
 }
 
 /// A JSON value decoded only for its top-level string `kind` (the last
-/// one wins, as in Go); everything else is validated and skipped.
+/// one wins, as in Go) and `spec.relatedImages`; everything else is
+/// validated and skipped.
 struct KindProbe {
     kind: Option<String>,
+    related_images: Option<Value>,
+}
+
+/// The `relatedImages` of an object's `spec`, if it has one.
+struct SpecProbe(Option<Value>);
+
+impl<'de> serde::Deserialize<'de> for SpecProbe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SpecProbe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SpecProbe, A::Error> {
+                let mut images = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "relatedImages" {
+                        images = Some(map.next_value::<Value>()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(SpecProbe(images))
+            }
+        }
+        // Anything but an object has no relatedImages: skip it.
+        d.deserialize_any(OrIgnore(V))
+            .map(|o| o.unwrap_or(SpecProbe(None)))
+    }
+}
+
+/// Runs visitor `V` on a map and skips any other value (`None`).
+struct OrIgnore<V>(V);
+
+impl<'de, V: serde::de::Visitor<'de>> serde::de::Visitor<'de> for OrIgnore<V> {
+    type Value = Option<V::Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(map).map(Some)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
 }
 
 impl<'de> serde::Deserialize<'de> for KindProbe {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        use serde::de::{IgnoredAny, MapAccess, Visitor};
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = KindProbe;
@@ -516,82 +586,74 @@ impl<'de> serde::Deserialize<'de> for KindProbe {
                 f.write_str("a JSON value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KindProbe, A::Error> {
-                let mut kind = None;
+                let mut probe = KindProbe {
+                    kind: None,
+                    related_images: None,
+                };
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    if key == "kind" {
-                        kind = match map.next_value::<Value>()? {
-                            Value::String(s) => Some(s),
-                            _ => None,
-                        };
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
+                    match key.as_ref() {
+                        "kind" => {
+                            probe.kind = match map.next_value::<Value>()? {
+                                Value::String(s) => Some(s),
+                                _ => None,
+                            }
+                        }
+                        "spec" => probe.related_images = map.next_value::<SpecProbe>()?.0,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
                     }
                 }
-                Ok(KindProbe { kind })
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KindProbe, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(KindProbe { kind: None })
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<KindProbe, E> {
-                Ok(KindProbe { kind: None })
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<KindProbe, E> {
-                Ok(KindProbe { kind: None })
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<KindProbe, E> {
-                Ok(KindProbe { kind: None })
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<KindProbe, E> {
-                Ok(KindProbe { kind: None })
-            }
-            fn visit_str<E>(self, _: &str) -> Result<KindProbe, E> {
-                Ok(KindProbe { kind: None })
-            }
-            fn visit_unit<E>(self) -> Result<KindProbe, E> {
-                Ok(KindProbe { kind: None })
+                Ok(probe)
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_any(OrIgnore(V)).map(|o| {
+            o.unwrap_or(KindProbe {
+                kind: None,
+                related_images: None,
+            })
+        })
     }
 }
 
-/// `spec.relatedImages` (v1.73 `getRelatedImages`). Decoded through typed
-/// structs that skip the rest of the CSV, for speed; Go's decoder matched
-/// field names case-insensitively, these match them exactly.
-fn csv_view(raw: &str) -> Result<CsvView, String> {
-    #[derive(serde::Deserialize)]
-    struct Csv {
-        spec: Option<Spec>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Spec {
-        #[serde(rename = "relatedImages")]
-        related_images: Option<Vec<Option<Image>>>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Image {
-        name: Option<String>,
-        image: Option<String>,
-    }
-    let csv: Csv =
-        serde_json::from_str(raw).map_err(|e| format!("get related iamges: unmarshal csv: {e}"))?;
-    let images = csv.spec.and_then(|s| s.related_images).unwrap_or_default();
-    Ok(CsvView {
-        related_images: images
-            .into_iter()
-            .map(|i| {
-                let i = i.unwrap_or(Image {
-                    name: None,
-                    image: None,
-                });
-                RelatedImage {
-                    name: i.name.unwrap_or_default(),
-                    image: i.image.unwrap_or_default(),
+/// `spec.relatedImages` (v1.73 `getRelatedImages`), with Go's type checks.
+fn csv_view(images: Option<Value>) -> Result<CsvView, String> {
+    let bad = |what: &str, v: &Value| {
+        format!(
+            "get related iamges: unmarshal csv: json: cannot unmarshal {} into Go struct field {what}",
+            crate::catalog::model::json_kind(v)
+        )
+    };
+    let mut related_images = Vec::new();
+    match images {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                let mut ri = RelatedImage::default();
+                match item {
+                    Value::Null => {}
+                    Value::Object(mut o) => {
+                        for (name, slot) in [("name", &mut ri.name), ("image", &mut ri.image)] {
+                            match o.remove(name) {
+                                None | Some(Value::Null) => {}
+                                Some(Value::String(s)) => *slot = s,
+                                Some(other) => {
+                                    return Err(bad(
+                                        &format!(".spec.relatedImages.{name} of type string"),
+                                        &other,
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    other => return Err(bad("csv.spec.relatedImages of type struct", &other)),
                 }
-            })
-            .collect(),
-    })
+                related_images.push(ri);
+            }
+        }
+        Some(other) => return Err(bad("csv.spec.relatedImages of type []struct", &other)),
+    }
+    Ok(CsvView { related_images })
 }
 
 /// The icon of the default channel's head (v1.73 `populatePackageIcons`).
