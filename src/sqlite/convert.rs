@@ -156,102 +156,169 @@ pub(super) fn for_each_package(
             .insert(image.as_str());
     }
 
-    for (unit, (pkg_name, pkg)) in packages.iter().enumerate() {
-        // One olm.bundle per bundle name: the first row met decides image
-        // and CSV, as in v1.73's `traverseModelChannels`.
-        let mut firsts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, members) in pkg.channels.values() {
-            for &i in members {
-                firsts.entry(index.entries[i].name.as_str()).or_insert(i);
-            }
-        }
-        let head = pkg.channels.get(pkg.default).and_then(|(head, _)| *head);
-        // The blobs are read in order on this thread, decoded in parallel.
-        let mut blobs = Vec::with_capacity(firsts.len() + 1);
-        for name in firsts.keys().copied().chain(head) {
-            if !blobs.iter().any(|(n, _)| *n == name) {
-                blobs.push((name, db.manifests(name)?));
-            }
-        }
-        let decoded: HashMap<&str, Decoded> = blobs
-            .into_par_iter()
-            .map(|(name, blob)| (name, blob.map(decode).transpose()))
-            .collect();
-        let mut bundles: Vec<Bundle> = firsts
-            .par_iter()
-            .map(|(name, &i)| {
-                let e = &index.entries[i];
-                let parsed = match decoded.get(name) {
-                    Some(Err(m)) => {
-                        return Err(
-                            err(ErrorKind::Invalid(format!("populate channels: {m}"))).at(format!(
-                                "table operatorbundle, name {}, column bundle",
-                                go_quote(name)
-                            )),
-                        );
-                    }
-                    Some(Ok(p)) => p.as_ref(),
-                    None => None,
-                };
-                build_bundle(index, e, parsed, opts).map_err(|m| {
-                    err(ErrorKind::Invalid(format!(
-                        "populate channels: convert bundle {}: {m}",
-                        go_quote(&e.name)
-                    )))
-                    .at(format!(
-                        "bundle {} (tables properties, dependencies, operatorbundle)",
-                        go_quote(&e.name)
-                    ))
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        for b in &mut bundles {
-            if let Some(set) = extra.get_mut(b.name.as_str()) {
-                for ri in &b.related_images {
-                    set.remove(ri.image.as_str());
+    // Reading is SQLite work on this thread (the connection cannot be
+    // shared); decoding and building run on a second thread (and rayon)
+    // one package behind, so the two overlap. Results come back in package
+    // order, and `f` and the related-image merge run here.
+    let packages: Vec<(&str, &PackageModel<'_>)> = packages.iter().map(|(n, p)| (*n, p)).collect();
+    std::thread::scope(|scope| -> Result<(), SqliteError> {
+        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(usize, Blobs<'_>)>(1);
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let packages = &packages;
+        scope.spawn(move || {
+            for (unit, blobs) in work_rx {
+                let (pkg_name, pkg) = packages[unit];
+                let built = build_package(index, pkg_name, pkg, blobs, opts);
+                if done_tx.send((unit, built)).is_err() {
+                    break;
                 }
-                // v1.73 walked a Go map here (random order); render sorts them.
-                b.related_images.extend(set.iter().map(|img| RelatedImage {
-                    name: String::new(),
-                    image: (*img).to_string(),
-                }));
-                set.clear();
+            }
+        });
+        let mut emit = |(unit, built): (usize, Result<DeclarativeConfig, SqliteError>)| {
+            let mut cfg = built?;
+            merge_db_related_images(&mut cfg.bundles, &mut extra);
+            f(unit, cfg).map_err(|m| err(ErrorKind::Consumer(m)))
+        };
+        for (unit, (_, pkg)) in packages.iter().enumerate() {
+            let blobs = read_blobs(db, index, pkg)?;
+            if work_tx.send((unit, blobs)).is_err() {
+                break;
+            }
+            while let Ok(done) = done_rx.try_recv() {
+                emit(done)?;
             }
         }
-
-        let icon = package_icon(index, &decoded, pkg_name, pkg).map_err(|m| {
-            err(ErrorKind::Invalid(format!("populate package icons: {m}"))).at(format!(
-                "table channel, package {} name {}",
-                go_quote(pkg_name),
-                go_quote(pkg.default)
-            ))
-        })?;
-        let mut cfg = DeclarativeConfig {
-            packages: vec![Package {
-                schema: SCHEMA_PACKAGE.into(),
-                name: (*pkg_name).to_string(),
-                default_channel: pkg.default.to_string(),
-                icon,
-                ..Default::default()
-            }],
-            bundles,
-            ..Default::default()
-        };
-        for (ch_name, (_, members)) in &pkg.channels {
-            let mut entries: Vec<ChannelEntry> =
-                members.iter().map(|&i| entry(&index.entries[i])).collect();
-            entries.sort_by(|a, b| a.name.cmp(&b.name));
-            cfg.channels.push(Channel {
-                schema: SCHEMA_CHANNEL.into(),
-                name: (*ch_name).to_string(),
-                package: (*pkg_name).to_string(),
-                entries: Some(entries),
-                properties: Vec::new(),
-            });
+        drop(work_tx);
+        for done in done_rx {
+            emit(done)?;
         }
-        f(unit, cfg).map_err(|m| err(ErrorKind::Consumer(m)))?;
+        Ok(())
+    })
+}
+
+/// The `bundle` column of each bundle a package renders, and of its
+/// default channel's head (for the icon).
+type Blobs<'a> = Vec<(&'a str, Option<Vec<u8>>)>;
+
+/// One olm.bundle per bundle name: the first row met decides image and
+/// CSV, as in v1.73's `traverseModelChannels`.
+fn first_rows<'a>(index: &'a Index, pkg: &PackageModel<'_>) -> BTreeMap<&'a str, usize> {
+    let mut firsts = BTreeMap::new();
+    for (_, members) in pkg.channels.values() {
+        for &i in members {
+            firsts.entry(index.entries[i].name.as_str()).or_insert(i);
+        }
     }
-    Ok(())
+    firsts
+}
+
+fn read_blobs<'a>(
+    db: &Db,
+    index: &'a Index,
+    pkg: &PackageModel<'a>,
+) -> Result<Blobs<'a>, SqliteError> {
+    let firsts = first_rows(index, pkg);
+    let head = pkg.channels.get(pkg.default).and_then(|(head, _)| *head);
+    let mut blobs: Blobs<'a> = Vec::with_capacity(firsts.len() + 1);
+    let head = head.filter(|h| !firsts.contains_key(h));
+    for name in firsts.keys().copied().chain(head) {
+        blobs.push((name, db.manifests(name)?));
+    }
+    Ok(blobs)
+}
+
+/// `populateDBRelatedImages`: related_image rows not already listed, with
+/// an empty name. v1.73 drained one set per bundle name, so a name shared
+/// by two packages gets each image once.
+fn merge_db_related_images(bundles: &mut [Bundle], extra: &mut HashMap<&str, BTreeSet<&str>>) {
+    for b in bundles {
+        if let Some(set) = extra.get_mut(b.name.as_str()) {
+            for ri in &b.related_images {
+                set.remove(ri.image.as_str());
+            }
+            // v1.73 walked a Go map here (random order); render sorts them.
+            b.related_images.extend(set.iter().map(|img| RelatedImage {
+                name: String::new(),
+                image: (*img).to_string(),
+            }));
+            set.clear();
+        }
+    }
+}
+
+/// Decode one package's manifests and build its blobs.
+fn build_package(
+    index: &Index,
+    pkg_name: &str,
+    pkg: &PackageModel<'_>,
+    blobs: Blobs<'_>,
+    opts: LoadOptions,
+) -> Result<DeclarativeConfig, SqliteError> {
+    let err = |kind: ErrorKind| SqliteError::new(&index.path, kind);
+    let firsts = first_rows(index, pkg);
+    let decoded: HashMap<&str, Decoded> = blobs
+        .into_par_iter()
+        .map(|(name, blob)| (name, blob.map(decode).transpose()))
+        .collect();
+    let bundles: Vec<Bundle> = firsts
+        .par_iter()
+        .map(|(name, &i)| {
+            let e = &index.entries[i];
+            let parsed = match decoded.get(name) {
+                Some(Err(m)) => {
+                    return Err(
+                        err(ErrorKind::Invalid(format!("populate channels: {m}"))).at(format!(
+                            "table operatorbundle, name {}, column bundle",
+                            go_quote(name)
+                        )),
+                    );
+                }
+                Some(Ok(p)) => p.as_ref(),
+                None => None,
+            };
+            build_bundle(index, e, parsed, opts).map_err(|m| {
+                err(ErrorKind::Invalid(format!(
+                    "populate channels: convert bundle {}: {m}",
+                    go_quote(&e.name)
+                )))
+                .at(format!(
+                    "bundle {} (tables properties, dependencies, operatorbundle)",
+                    go_quote(&e.name)
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let icon = package_icon(index, &decoded, pkg_name, pkg).map_err(|m| {
+        err(ErrorKind::Invalid(format!("populate package icons: {m}"))).at(format!(
+            "table channel, package {} name {}",
+            go_quote(pkg_name),
+            go_quote(pkg.default)
+        ))
+    })?;
+    let mut cfg = DeclarativeConfig {
+        packages: vec![Package {
+            schema: SCHEMA_PACKAGE.into(),
+            name: (*pkg_name).to_string(),
+            default_channel: pkg.default.to_string(),
+            icon,
+            ..Default::default()
+        }],
+        bundles,
+        ..Default::default()
+    };
+    for (ch_name, (_, members)) in &pkg.channels {
+        let mut entries: Vec<ChannelEntry> =
+            members.iter().map(|&i| entry(&index.entries[i])).collect();
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        cfg.channels.push(Channel {
+            schema: SCHEMA_CHANNEL.into(),
+            name: (*ch_name).to_string(),
+            package: (*pkg_name).to_string(),
+            entries: Some(entries),
+            properties: Vec::new(),
+        });
+    }
+    Ok(cfg)
 }
 
 /// Decode a `bundle` column: its objects, its CSV and what render reads
