@@ -5,6 +5,8 @@
 //! goes beyond Go opm.
 
 mod cases;
+mod generate_dockerfile;
+mod init;
 mod render;
 mod sqlite;
 mod util;
