@@ -14,3 +14,4 @@ pub mod image;
 pub mod output;
 pub mod render;
 pub mod semver_range;
+pub mod sqlite;

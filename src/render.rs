@@ -11,16 +11,20 @@ use crate::catalog::{self, DeclarativeConfig, LoadOptions, Location, migrate::Le
 pub struct Allowed {
     pub bundle_dirs: bool,
     pub bundle_images: bool,
+    /// Legacy SQLite index database files (v1.73 behaviour, spec §7.3).
+    pub sqlite_files: bool,
 }
 
 impl Allowed {
     pub const ALL: Allowed = Allowed {
         bundle_dirs: true,
         bundle_images: true,
+        sqlite_files: true,
     };
     pub const CATALOGS: Allowed = Allowed {
         bundle_dirs: false,
         bundle_images: false,
+        sqlite_files: true,
     };
 }
 
@@ -43,6 +47,18 @@ impl From<String> for RenderError {
         RenderError {
             message,
             location: None,
+        }
+    }
+}
+
+impl From<crate::sqlite::SqliteError> for RenderError {
+    fn from(e: crate::sqlite::SqliteError) -> Self {
+        RenderError {
+            message: e.message().to_string(),
+            location: Some(Location {
+                path: e.location().into(),
+                line: None,
+            }),
         }
     }
 }
@@ -128,6 +144,16 @@ pub fn render_ref_each(
                 })
                 .map_err(RenderError::from)
             }
+        }
+        Ok(_) if crate::sqlite::is_sqlite_file(path) => {
+            if !opts.allowed.sqlite_files {
+                return Err("cannot render sqlite file: not allowed".to_string().into());
+            }
+            // One load unit per package, so a large index streams.
+            crate::sqlite::render_db_each(path, LoadOptions { keep_objects }, &mut |i, cfg| {
+                f(i, finish(cfg)?)
+            })
+            .map_err(RenderError::from)
         }
         Ok(_) => Err(format!(
             "ref {} is not a directory: not allowed",

@@ -23,12 +23,18 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
     global.check_tls().map_err(fatal)?;
     let (reference, out_dir) = (&args.args[0], Path::new(&args.args[1]));
 
+    // v1.73 said "index" here; HEAD says "catalog" (spec §7.1).
+    let what = if crate::sqlite::is_sqlite_file(Path::new(reference)) {
+        "index"
+    } else {
+        "catalog"
+    };
     eprint!(
         "{}",
         logrus_line(
             "info",
             &format!(
-                "rendering catalog {} as file-based catalog",
+                "rendering {what} {} as file-based catalog",
                 go_quote(reference)
             )
         )
@@ -41,6 +47,7 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
             go_quote(&args.args[1])
         )));
     }
+    super::SqliteNotice::default().before_render(reference);
     let opts = RenderOptions {
         migrate: level,
         image_ref_template: None,

@@ -59,3 +59,23 @@ pub(crate) fn write_stdout(
         other => other,
     }
 }
+
+/// Prints v1.73's SQLite deprecation warning (spec §8) the first time a
+/// command renders a SQLite file.
+#[derive(Default)]
+pub(crate) struct SqliteNotice {
+    shown: bool,
+}
+
+impl SqliteNotice {
+    /// Call before rendering `reference`.
+    pub(crate) fn before_render(&mut self, reference: &str) {
+        if !self.shown && crate::sqlite::is_sqlite_file(std::path::Path::new(reference)) {
+            self.shown = true;
+            eprint!(
+                "{}",
+                crate::output::logrus_line("warning", crate::sqlite::DEPRECATION_NOTICE)
+            );
+        }
+    }
+}

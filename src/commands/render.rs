@@ -38,7 +38,9 @@ pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
     // beyond this many bytes they wait in a temporary file, not in memory.
     const MEMORY_BUDGET: usize = 32 << 20;
     let out = SortedOutput::new(format, MEMORY_BUDGET);
+    let mut notice = super::SqliteNotice::default();
     for (r, reference) in args.refs.iter().enumerate() {
+        notice.before_render(reference);
         render_ref_each(reference, &opts, &|unit, cfg| add_unit(&out, r, unit, &cfg)).map_err(
             |e| {
                 fatal(format!(

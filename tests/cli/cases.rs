@@ -215,4 +215,6 @@ groups! {
     migrate => "migrate",
     validate_ok => "validate-ok",
     validate_mutants => "validate-mutants",
+    sqlite_render => "sqlite-render",
+    sqlite_migrate => "sqlite-migrate",
 }

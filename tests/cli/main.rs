@@ -8,5 +8,6 @@ mod cases;
 mod generate_dockerfile;
 mod init;
 mod render;
+mod sqlite;
 mod util;
 mod validate;
