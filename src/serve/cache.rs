@@ -240,8 +240,11 @@ fn catalog_files(configs: &Path) -> Result<Vec<(PathBuf, String)>, CacheError> {
         .collect())
 }
 
+/// One file's share of the digest: relative path, length, content sha256.
+type FileDigest = (String, u64, [u8; 32]);
+
 /// Combine per-file content digests (in walk order) into the catalog digest.
-fn combine_digest(files: &[(String, u64, [u8; 32])]) -> [u8; 32] {
+fn combine_digest(files: &[FileDigest]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(FORMAT_SALT.as_bytes());
     h.update([0]);
@@ -258,7 +261,7 @@ fn combine_digest(files: &[(String, u64, [u8; 32])]) -> [u8; 32] {
 /// in parallel through a small buffer so memory stays flat.
 pub fn catalog_digest(configs: &Path) -> Result<[u8; 32], CacheError> {
     let files = catalog_files(configs)?;
-    let per_file: Vec<Result<(String, u64, [u8; 32]), CacheError>> = files
+    let per_file: Vec<Result<FileDigest, CacheError>> = files
         .par_iter()
         .map(|(path, rel)| {
             let mut f = File::open(path).map_err(|e| io_err("open", path, e))?;

@@ -256,7 +256,7 @@ impl Writer {
         self.open();
         for k in ["owned", "required"] {
             let list = v.and_then(|v| get_obj(v, k));
-            self.list_field(k, list, |w, x| item(w, x));
+            self.list_field(k, list, item);
         }
         self.close();
     }

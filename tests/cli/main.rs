@@ -6,4 +6,5 @@
 
 mod cases;
 mod render;
+mod serve;
 mod util;
