@@ -156,7 +156,7 @@ pub struct ServeArgs {
     pub cache_only: bool,
 
     /// exit with error if cache is not present or has been invalidated. (default: true when --cache-dir is set and --cache-only is false, false otherwise)
-    #[arg(long = "cache-enforce-integrity", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long = "cache-enforce-integrity", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub cache_enforce_integrity: Option<bool>,
 
     /// address of startup profiling endpoint (addr:port format)

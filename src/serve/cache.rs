@@ -7,7 +7,7 @@
 //! ```text
 //! header (96 bytes): magic, catalog digest (sha256), index offset and
 //!                    length, sha256 of the index
-//! data region:       blob segments (the catalogd "all" stream, one segment
+//! data region:       blob segments (the catalogd "all" stream, in pieces
 //!                    per catalog file), encoded api.Bundle fragments
 //! index:             protobuf (`IndexPb`): packages, channels, entries,
 //!                    bundle spans, provided GVKs, blob positions
@@ -46,7 +46,9 @@ const FILE_NAME: &str = "cache.bin";
 const MAGIC: &[u8; 8] = b"OPMRSC1\n";
 const HEADER_LEN: u64 = 96;
 /// Changes whenever the bytes a cache holds would change.
-const FORMAT_SALT: &str = concat!("opm-rs serve cache v1 / ", env!("CARGO_PKG_VERSION"));
+/// Blob bytes buffered per file before they are written out.
+const BLOB_FLUSH: usize = 256 * 1024;
+const FORMAT_SALT: &str = concat!("opm-rs serve cache v2 / ", env!("CARGO_PKG_VERSION"));
 
 /// A byte range of the cache file's data region.
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
@@ -129,6 +131,12 @@ pub struct BundlePb {
     pub heavy: Vec<Span>,
     #[prost(message, repeated, tag = "6")]
     pub provided: Vec<GvkPb>,
+    /// `csvJson` is this one of the `object`s (stored once).
+    #[prost(uint32, optional, tag = "7")]
+    pub csv_object: Option<u32>,
+    /// `object` is `[csvJson]` (a synthesised CSV and no objects, §4.2).
+    #[prost(bool, tag = "8")]
+    pub object_from_csv: bool,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash, prost::Message)]
@@ -370,6 +378,25 @@ struct DataWriter {
 }
 
 impl DataWriter {
+    /// Append strings as repeated protobuf field `tag`, without building
+    /// the message in memory first.
+    fn append_strings(&mut self, tag: u32, items: &[String]) -> std::io::Result<Span> {
+        let start = self.pos;
+        let mut head = Vec::with_capacity(16);
+        for item in items {
+            head.clear();
+            prost::encoding::encode_key(tag, prost::encoding::WireType::LengthDelimited, &mut head);
+            prost::encoding::encode_varint(item.len() as u64, &mut head);
+            self.out.write_all(&head)?;
+            self.out.write_all(item.as_bytes())?;
+            self.pos += (head.len() + item.len()) as u64;
+        }
+        Ok(Span {
+            offset: start,
+            len: self.pos - start,
+        })
+    }
+
     fn append(&mut self, bytes: &[u8]) -> std::io::Result<Span> {
         self.out.write_all(bytes)?;
         let span = Span {
@@ -387,7 +414,7 @@ struct FileResult {
     rel: String,
     len: u64,
     digest: [u8; 32],
-    segment: Span,
+    segments: Vec<Span>,
     blobs: Vec<BlobPb>,
     cfg: DeclarativeConfig,
     bundles: Vec<BundleMeta>,
@@ -421,7 +448,7 @@ fn load_err(message: String, path: &Path, line: Option<usize>) -> CacheError {
     })
 }
 
-/// Parse one catalog file: its blobs go to the data region as one segment,
+/// Parse one catalog file: its blobs go to the data region as segments,
 /// its bundles' objects as encoded fragments; the rest is returned.
 fn process_file(path: &Path, rel: &str, w: &Mutex<DataWriter>) -> Result<FileResult, CacheError> {
     let bytes =
@@ -436,7 +463,9 @@ fn process_file(path: &Path, rel: &str, w: &Mutex<DataWriter>) -> Result<FileRes
         Ok(t) => t,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
+    // Blobs go out in pieces so that a big file is never held twice.
     let mut blob_buf: Vec<u8> = Vec::new();
+    let mut flushed = 0u64;
     let opts = LoadOptions { keep_objects: true };
     for_each_document(&text, |doc| {
         let value = doc.value.map_err(|m| load_err(m, path, Some(doc.line)))?;
@@ -461,16 +490,26 @@ fn process_file(path: &Path, rel: &str, w: &Mutex<DataWriter>) -> Result<FileRes
                 )));
             }
         }
+        if blob_buf.len() >= BLOB_FLUSH {
+            let mut guard = w.lock().unwrap_or_else(|e| e.into_inner());
+            res.segments.push(
+                guard
+                    .append(&blob_buf)
+                    .map_err(|e| io_err("write", path, e))?,
+            );
+            flushed += blob_buf.len() as u64;
+            blob_buf.clear();
+        }
         if !value.is_null() {
-            let start = blob_buf.len();
+            let start = flushed + blob_buf.len() as u64;
             crate::encoding::json::write_normalized(&value, &mut blob_buf);
             blob_buf.push(b'\n');
             res.blobs.push(BlobPb {
                 schema: meta.schema,
                 package: meta.package,
                 name: meta.name,
-                offset: start as u64,
-                len: (blob_buf.len() - start) as u64,
+                offset: start,
+                len: flushed + blob_buf.len() as u64 - start,
             });
         }
         let mut cfg = DeclarativeConfig::default();
@@ -483,14 +522,19 @@ fn process_file(path: &Path, rel: &str, w: &Mutex<DataWriter>) -> Result<FileRes
         res.cfg.extend(cfg);
         Ok(())
     })?;
-    let mut guard = w.lock().unwrap_or_else(|e| e.into_inner());
-    res.segment = guard
-        .append(&blob_buf)
-        .map_err(|e| io_err("write", path, e))?;
+    if !blob_buf.is_empty() {
+        let mut guard = w.lock().unwrap_or_else(|e| e.into_inner());
+        res.segments.push(
+            guard
+                .append(&blob_buf)
+                .map_err(|e| io_err("write", path, e))?,
+        );
+    }
     Ok(res)
 }
 
-/// Write a bundle's objects out and keep the rest.
+/// Write a bundle's objects out and keep the rest. The CSV is one of the
+/// objects: it is stored once, with its index.
 fn stash_bundle(
     mut b: crate::catalog::Bundle,
     w: &Mutex<DataWriter>,
@@ -499,19 +543,14 @@ fn stash_bundle(
     let csv = b.csv_json.take();
     let mut meta = BundleMeta {
         object_count: objects.len(),
-        has_csv_object: csv.is_some(),
+        csv_object: csv
+            .and_then(|c| objects.iter().position(|o| *o == c))
+            .map(|i| i as u32),
         ..Default::default()
     };
     if !objects.is_empty() {
-        let frag = api::Bundle {
-            csv_json: csv.unwrap_or_default(),
-            object: objects,
-            ..Default::default()
-        };
-        let bytes = frag.encode_to_vec();
-        drop(frag);
-        meta.heavy
-            .push(w.lock().unwrap_or_else(|e| e.into_inner()).append(&bytes)?);
+        let mut guard = w.lock().unwrap_or_else(|e| e.into_inner());
+        meta.heavy.push(guard.append_strings(5, &objects)?);
     }
     b.properties.retain(|p| p.typ != PROP_BUNDLE_OBJECT);
     meta.name = b.name;
@@ -594,10 +633,8 @@ fn build_into(
             b.offset += voffset;
             index.blobs.push(b);
         }
-        voffset += r.segment.len;
-        if r.segment.len > 0 {
-            index.all_segments.push(r.segment);
-        }
+        voffset += r.segments.iter().map(|s| s.len).sum::<u64>();
+        index.all_segments.extend(r.segments);
         let cfg = r.cfg;
         for p in cfg.packages {
             groups.entry(p.name.clone()).or_default().packages.push(p);
@@ -651,6 +688,8 @@ fn build_into(
                 image: b.meta.image.clone(),
                 core: None,
                 heavy: b.meta.heavy.clone(),
+                csv_object: b.meta.csv_object,
+                object_from_csv: b.meta.object_from_csv,
                 provided: gvks(&b.meta.properties, "olm.gvk"),
             });
         }
@@ -723,7 +762,7 @@ fn build_into(
 /// Synthesise `csvJson` for bundles that only have `olm.csv.metadata`.
 fn finish_bundles(m: &mut ModelPackage, w: &Mutex<DataWriter>) -> Result<(), String> {
     for (name, b) in m.bundles.iter_mut() {
-        if b.meta.has_csv_object {
+        if b.meta.csv_object.is_some() {
             continue;
         }
         let Some(meta) = b
@@ -744,19 +783,11 @@ fn finish_bundles(m: &mut ModelPackage, w: &Mutex<DataWriter>) -> Result<(), Str
                 related_images: &b.meta.related_images,
             },
         )?;
-        let frag = api::Bundle {
-            object: if b.meta.object_count == 0 {
-                vec![csv.clone()]
-            } else {
-                Vec::new()
-            },
-            csv_json: csv,
-            ..Default::default()
-        };
+        b.meta.object_from_csv = b.meta.object_count == 0;
         let span = w
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .append(&frag.encode_to_vec())
+            .append_strings(4, &[csv])
             .map_err(|e| e.to_string())?;
         b.meta.heavy.push(span);
     }

@@ -26,7 +26,10 @@ pub struct BundleMeta {
     /// one of them is the CSV), as encoded `api.Bundle` fragments.
     pub heavy: Vec<super::cache::Span>,
     pub object_count: usize,
-    pub has_csv_object: bool,
+    /// Which object is the CSV (`csvJson`), if any.
+    pub csv_object: Option<u32>,
+    /// `object` is `[csvJson]`: a synthesised CSV and no objects (§4.2).
+    pub object_from_csv: bool,
 }
 
 /// One package group: the blobs whose package (or name, for `olm.package`)

@@ -161,6 +161,12 @@ impl Registry {
             for span in &b.heavy {
                 out.merge(self.read(*span)?.as_slice()).map_err(decode)?;
             }
+            if let Some(i) = b.csv_object {
+                out.csv_json = out.object.get(i as usize).cloned().unwrap_or_default();
+            }
+            if b.object_from_csv {
+                out.object = vec![out.csv_json.clone()];
+            }
         }
         Ok(out)
     }
