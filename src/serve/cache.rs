@@ -552,6 +552,19 @@ fn stash_bundle(
         let mut guard = w.lock().unwrap_or_else(|e| e.into_inner());
         meta.heavy.push(guard.append_strings(5, &objects)?);
     }
+    // CSV metadata is big (descriptions, examples) and only needed once the
+    // package is known: park it in the data region until then.
+    for p in b
+        .properties
+        .iter_mut()
+        .filter(|p| p.typ == PROP_CSV_METADATA)
+    {
+        if meta.csv_metadata.is_none() {
+            let mut guard = w.lock().unwrap_or_else(|e| e.into_inner());
+            meta.csv_metadata = Some(guard.append(p.value.as_bytes())?);
+        }
+        p.value = String::new();
+    }
     b.properties.retain(|p| p.typ != PROP_BUNDLE_OBJECT);
     meta.name = b.name;
     meta.package = b.package;
@@ -575,7 +588,14 @@ pub fn build(configs: &Path, cache_dir: &Path) -> Result<Built, CacheError> {
     let dir = cache_dir.join(BACKEND);
     std::fs::create_dir_all(&dir).map_err(|e| io_err("mkdir", &dir, e))?;
     let tmp = dir.join(format!(".{FILE_NAME}.{}.tmp", std::process::id()));
-    let file = File::create(&tmp).map_err(|e| io_err("open", &tmp, e))?;
+    // Readable too: CSV metadata parked in the data region is read back.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(|e| io_err("open", &tmp, e))?;
     let result = build_into(&files, file);
     let result = result.and_then(|(digest, packages, bundles)| {
         let dest = cache_file(cache_dir);
@@ -759,22 +779,28 @@ fn build_into(
     Ok((digest, models.len(), bundle_count))
 }
 
+/// Read back bytes written earlier in this build.
+fn read_back(w: &Mutex<DataWriter>, span: Span) -> std::io::Result<String> {
+    use std::os::unix::fs::FileExt;
+    let mut guard = w.lock().unwrap_or_else(|e| e.into_inner());
+    guard.out.flush()?;
+    let mut buf = vec![0u8; span.len as usize];
+    guard.out.get_ref().read_exact_at(&mut buf, span.offset)?;
+    String::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// Synthesise `csvJson` for bundles that only have `olm.csv.metadata`.
 fn finish_bundles(m: &mut ModelPackage, w: &Mutex<DataWriter>) -> Result<(), String> {
     for (name, b) in m.bundles.iter_mut() {
         if b.meta.csv_object.is_some() {
             continue;
         }
-        let Some(meta) = b
-            .meta
-            .properties
-            .iter()
-            .find(|p| p.typ == PROP_CSV_METADATA)
-        else {
+        let Some(span) = b.meta.csv_metadata else {
             continue;
         };
+        let metadata = read_back(w, span).map_err(|e| format!("read cached csv metadata: {e}"))?;
         let csv = super::csv::synthesize(
-            &meta.value,
+            &metadata,
             &super::csv::CsvContext {
                 bundle_name: name,
                 version: &b.version,

@@ -26,6 +26,9 @@ pub struct BundleMeta {
     /// one of them is the CSV), as encoded `api.Bundle` fragments.
     pub heavy: Vec<super::cache::Span>,
     pub object_count: usize,
+    /// The first `olm.csv.metadata` value, parked in the data region (the
+    /// property itself is kept with an empty value, for counting).
+    pub csv_metadata: Option<super::cache::Span>,
     /// Which object is the CSV (`csvJson`), if any.
     pub csv_object: Option<u32>,
     /// `object` is `[csvJson]`: a synthesised CSV and no objects (§4.2).
