@@ -440,27 +440,8 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<(tonic::Code, Option<String>
     let msg = headers
         .get("grpc-message")
         .and_then(|m| m.to_str().ok())
-        .map(percent_decode);
+        .map(|m| super::http::percent_decode(m, false));
     Some((tonic::Code::from_i32(code), msg))
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for LogService<S>
