@@ -58,7 +58,7 @@ impl RangesBody {
 
     /// The next piece of identity bytes, or `None` at the end.
     fn read_next(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        while let Some(&(start, end)) = self.ranges.get(self.next) {
+        while let Some(&(_, end)) = self.ranges.get(self.next) {
             if self.pos >= end {
                 self.next += 1;
                 if let Some(r) = self.ranges.get(self.next) {
@@ -66,7 +66,6 @@ impl RangesBody {
                 }
                 continue;
             }
-            let _ = start;
             let n = (end - self.pos).min(CHUNK);
             let mut buf = vec![0u8; n as usize];
             self.reg.read_all(self.pos, &mut buf)?;
