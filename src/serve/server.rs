@@ -72,6 +72,12 @@ pub fn serve(
         .build()
         .map_err(|e| format!("start runtime: {e}"))?;
     rt.block_on(async move {
+        // Handlers first: once `serving registry` is logged, a SIGTERM is
+        // always a graceful stop.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| format!("install signal handler: {e}"))?;
+        let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .map_err(|e| format!("install signal handler: {e}"))?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let grpc_listener = tokio::net::TcpListener::from_std(l.grpc).map_err(|e| e.to_string())?;
         let port = grpc_listener
@@ -116,10 +122,6 @@ pub fn serve(
         if let Some(a) = http_addr {
             log.info("serving catalog HTTP API", &[("address", a.to_string())]);
         }
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| format!("install signal handler: {e}"))?;
-        let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-            .map_err(|e| format!("install signal handler: {e}"))?;
         tokio::pin!(grpc_task);
         tokio::select! {
             _ = term.recv() => {}
