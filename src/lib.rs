@@ -15,3 +15,4 @@ pub mod output;
 pub mod render;
 pub mod semver_range;
 pub mod sqlite;
+pub mod serve;

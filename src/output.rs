@@ -87,6 +87,23 @@ pub fn logrus_line(level: &str, msg: &str) -> String {
     )
 }
 
+/// A logrus text-formatter line with fields: `time`, `level` and `msg`
+/// first, then the fields sorted by key, each value quoted as logrus does.
+pub fn logrus_line_fields(level: &str, msg: &str, fields: &[(String, String)]) -> String {
+    let mut line = logrus_line(level, msg);
+    line.pop();
+    let mut sorted: Vec<&(String, String)> = fields.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, v) in sorted {
+        line.push(' ');
+        line.push_str(k);
+        line.push('=');
+        line.push_str(&logrus_quote(v));
+    }
+    line.push('\n');
+    line
+}
+
 /// logrus quotes a value unless every character is in `[A-Za-z0-9-._/@^+]`.
 fn logrus_quote(msg: &str) -> String {
     let plain = !msg.is_empty()
@@ -149,7 +166,8 @@ fn go_log_prefix() -> String {
     )
 }
 
-fn rfc3339_now() -> String {
+/// The current local time as RFC 3339 with seconds, as Go formats `time.RFC3339`.
+pub fn rfc3339_now() -> String {
     let t = now();
     let off = t.offset();
     let tz = if off.is_utc() {

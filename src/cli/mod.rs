@@ -83,6 +83,8 @@ pub enum Command {
     Init(InitArgs),
     /// Generate various artifacts for file-based catalogs
     Generate(GenerateArgs),
+    /// serve declarative configs
+    Serve(ServeArgs),
     /// Print the opm version
     Version,
 }
@@ -136,6 +138,50 @@ pub struct MigrateArgs {
     /// Name of the last migration to run (default: none)
     #[arg(long = "migrate-level", default_value = "")]
     pub migrate_level: String,
+}
+
+/// `opm serve`: the catalog is loaded at startup; later changes to the
+/// directory are not reflected.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(value_name = "SOURCE_PATH")]
+    pub args: Vec<String>,
+
+    /// port number to serve on, or HOST:PORT (0 picks a free port, logged in "serving registry")
+    #[arg(short = 'p', long = "port", default_value = "50051")]
+    pub port: String,
+
+    /// if specified, the cache directory to use
+    #[arg(long = "cache-dir", default_value = "")]
+    pub cache_dir: String,
+
+    /// only sync the cache and exit without serving
+    #[arg(long = "cache-only")]
+    pub cache_only: bool,
+
+    /// exit with error if cache is not present or has been invalidated. (default: true when --cache-dir is set and --cache-only is false, false otherwise)
+    #[arg(long = "cache-enforce-integrity", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub cache_enforce_integrity: Option<bool>,
+
+    /// address of startup profiling endpoint (addr:port format)
+    #[arg(long = "pprof-addr", default_value = "localhost:6060")]
+    pub pprof_addr: String,
+
+    /// accepted for compatibility: Go profiles do not apply to this implementation
+    #[arg(long = "pprof-capture-profiles", hide = true)]
+    pub pprof_capture_profiles: bool,
+
+    /// path to a container termination log file
+    #[arg(
+        short = 't',
+        long = "termination-log",
+        default_value = "/dev/termination-log"
+    )]
+    pub termination_log: String,
+
+    /// also serve catalogd's HTTP API (/api/v1/all, /api/v1/metas, /healthz) on this address (PORT, :PORT or HOST:PORT)
+    #[arg(long = "http-addr")]
+    pub http_addr: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod generate_dockerfile;
 pub mod init;
 pub mod migrate;
 pub mod render;
+pub mod serve;
 pub mod validate;
 
 use crate::cli::{Cli, Command, GenerateCommand};
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Some(Command::Generate(g)) => match g.command {
             GenerateCommand::Dockerfile(a) => generate_dockerfile::run(a),
         },
+        Some(Command::Serve(a)) => serve::run(a, &cli.global),
         Some(Command::Version) => version(),
         None => {
             use clap::CommandFactory;

@@ -9,5 +9,6 @@ mod generate_dockerfile;
 mod init;
 mod render;
 mod sqlite;
+mod serve;
 mod util;
 mod validate;
