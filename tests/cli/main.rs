@@ -5,5 +5,7 @@
 //! goes beyond Go opm.
 
 mod cases;
+mod image;
+mod registry;
 mod render;
 mod util;
