@@ -34,15 +34,15 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalFlags {
     /// skip TLS certificate verification for container image registries while pulling bundles
-    #[arg(long = "skip-tls-verify", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long = "skip-tls-verify", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub skip_tls_verify: Option<bool>,
 
     /// use plain HTTP for container image registries while pulling bundles
-    #[arg(long = "use-http", global = true, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long = "use-http", global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub use_http: Option<bool>,
 
     /// skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)
-    #[arg(long = "skip-tls", global = true, hide = true, num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long = "skip-tls", global = true, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub skip_tls: Option<bool>,
 
     /// Enable debug logging
@@ -102,7 +102,7 @@ pub struct RenderArgs {
     pub migrate_level: String,
 
     /// Perform all available schema migrations on the rendered FBC
-    #[arg(long = "migrate", num_args = 0..=1, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long = "migrate", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub migrate: Option<bool>,
 
     /// (ALPHA: This flag will be removed or renamed in a future release, potentially without notice) format string for constructing the image reference of bundle directories

@@ -23,14 +23,6 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
     global.check_tls().map_err(fatal)?;
     let (reference, out_dir) = (&args.args[0], Path::new(&args.args[1]));
 
-    if let Ok(mut entries) = std::fs::read_dir(out_dir)
-        && entries.next().is_some()
-    {
-        return Err(fatal(format!(
-            "output dir {} must be empty",
-            go_quote(&args.args[1])
-        )));
-    }
     eprint!(
         "{}",
         logrus_line(
@@ -41,6 +33,14 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
             )
         )
     );
+    if let Ok(mut entries) = std::fs::read_dir(out_dir)
+        && entries.next().is_some()
+    {
+        return Err(fatal(format!(
+            "output dir {} must be empty",
+            go_quote(&args.args[1])
+        )));
+    }
     let puller = crate::image::Puller::new(super::pull_options(global));
     let opts = RenderOptions {
         migrate: level,

@@ -95,7 +95,7 @@ fn render_is_deterministic_across_files() {
     let ns: Vec<usize> = text
         .lines()
         .filter_map(|l| l.trim().strip_prefix("\"n\": "))
-        .map(|n| n.parse().unwrap())
+        .map(|n| n.trim_end_matches(",").parse().unwrap())
         .collect();
     assert_eq!(ns, (0..30).collect::<Vec<_>>());
     for _ in 0..3 {

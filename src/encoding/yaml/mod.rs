@@ -1,26 +1,355 @@
-//! go-yaml v2 (as used through sigs.k8s.io/yaml) compatible YAML: the
-//! emitter opm's `WriteYAML` uses, and the YAML 1.1 reader behind
-//! `YAMLToJSON`.
+//! Go-compatible YAML for opm: a writer and a reader that reproduce go-yaml v2
+//! (as used through `sigs.k8s.io/yaml`) byte for byte.
+//!
+//! - [`json_to_yaml`] is `sigs.k8s.io/yaml.JSONToYAML` as opm's `WriteYAML`
+//!   calls it: JSON in, go-yaml v2 `Marshal` output out.
+//! - [`yaml_to_value`] is `sigs.k8s.io/yaml.YAMLToJSON` (YAML 1.1, first
+//!   document only), returning a `serde_json::Value`.
+//!
+//! Module map:
+//! - `json` reads the JSON input into the tree go-yaml would hold;
+//! - `emit` writes that tree the way go-yaml's emitter does;
+//! - `scan` is go-yaml's YAML scanner and event parser;
+//! - `parse` turns those events into values with go-yaml's decoder rules;
+//! - `resolve` holds the YAML 1.1 scalar resolution shared by both
+//!   directions, with the Go `strconv`/`time` pieces it needs;
+//! - `sort` is the natural key order, `unicode` the tables it needs.
 
-use serde_json::Value;
+mod emit;
+mod json;
+mod parse;
+mod resolve;
+mod scan;
+mod sort;
+mod unicode;
 
+pub use resolve::{format_float_g, format_float_g32};
+
+/// An error from the YAML layer; the message is Go's `err.Error()` text where
+/// it is known (e.g. "yaml: line 3: mapping values are not allowed in this
+/// context").
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct YamlError(pub String);
 
 /// Convert one JSON document to YAML exactly as `sigs.k8s.io/yaml.JSONToYAML`
-/// does (without the `---\n` opm writes before it).
-pub fn json_to_yaml(_json: &[u8], _out: &mut Vec<u8>) -> Result<(), YamlError> {
-    todo!("encoding::yaml::json_to_yaml")
+/// does (go-yaml v2.4 `Unmarshal` into `interface{}`, then `Marshal`), without
+/// the leading `"---\n"` that opm writes. Appends to `out`; on error nothing
+/// is appended.
+pub fn json_to_yaml(json: &[u8], out: &mut Vec<u8>) -> Result<(), YamlError> {
+    let root = json::Reader::new(json).read_document()?;
+    emit::emit_document(&root, out);
+    Ok(())
 }
 
 /// Read the first YAML document of `text` as `sigs.k8s.io/yaml.YAMLToJSON`
-/// does (YAML 1.1 resolution), returning the JSON value.
-pub fn yaml_to_value(_text: &str) -> Result<Value, YamlError> {
-    todo!("encoding::yaml::yaml_to_value")
+/// does and return it as a JSON value. An empty or comment-only document is
+/// `Value::Null`.
+pub fn yaml_to_value(text: &str) -> Result<serde_json::Value, YamlError> {
+    parse::parse_first_document(text)
 }
 
-/// Go `strconv.FormatFloat(f, 'g', -1, 64)`.
-pub fn format_float_g(_f: f64) -> String {
-    todo!("encoding::yaml::format_float_g")
+/// Same as [`yaml_to_value`], for the text of one document of a
+/// multi-document stream that the caller has already split.
+pub fn yaml_doc_to_value(text: &str) -> Result<serde_json::Value, YamlError> {
+    parse::parse_first_document(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn records(name: &str) -> Vec<Value> {
+        let path = format!("{}/testdata/encoding/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        text.split('\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(l).expect("record"))
+            .collect()
+    }
+
+    fn emit_str(input: &str) -> Result<String, YamlError> {
+        let mut out = b"---\n".to_vec();
+        json_to_yaml(input.as_bytes(), &mut out)?;
+        Ok(String::from_utf8(out).expect("utf8 output"))
+    }
+
+    #[test]
+    fn emit_conformance() {
+        let recs = records("yaml-emit.jsonl");
+        let (mut pass, mut skipped, mut failed) = (0, 0, Vec::new());
+        for r in &recs {
+            let id = r["id"].as_str().unwrap_or("?");
+            let input = r["in"].as_str().unwrap_or_default();
+            let got = emit_str(input);
+            let ok = if r.get("error").is_some() {
+                got.is_err()
+            } else if r.get("nondeterministic").is_some() {
+                match &got {
+                    Ok(s) => r["outs"]
+                        .as_array()
+                        .is_some_and(|o| o.iter().any(|x| x.as_str() == Some(s))),
+                    Err(_) => r.get("errors").is_some(),
+                }
+            } else {
+                got.as_deref().ok() == r["out"].as_str()
+            };
+            if ok {
+                pass += 1;
+            } else if r.get("known_gap").is_some() {
+                skipped += 1;
+            } else {
+                failed.push(id.to_string());
+                if failed.len() <= 10 {
+                    eprintln!(
+                        "FAIL {id}: {}\n  in:   {input:?}\n  got:  {got:?}\n  want: {:?}",
+                        r["note"],
+                        r.get("out").or(r.get("error"))
+                    );
+                }
+            }
+        }
+        eprintln!(
+            "yaml-emit: {pass} passed, {} failed, {skipped} skipped (known_gap)",
+            failed.len()
+        );
+        assert!(failed.is_empty(), "failing ids: {failed:?}");
+    }
+
+    /// Numbers compare by value (Go prints floats its own way, `-0` is a
+    /// float, and 1.0 comes back as `1`).
+    fn same_value(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                if let (Some(i), Some(j)) = (x.as_i64(), y.as_i64()) {
+                    return i == j;
+                }
+                if let (Some(i), Some(j)) = (x.as_u64(), y.as_u64()) {
+                    return i == j;
+                }
+                x.as_f64() == y.as_f64()
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+
+    #[test]
+    fn parse_conformance() {
+        let recs = records("yaml-parse.jsonl");
+        let (mut pass, mut failed) = (0, Vec::new());
+        let mut msg_diff = 0;
+        for r in &recs {
+            let id = r["id"].as_str().unwrap_or("?");
+            let input = r["in"].as_str().unwrap_or_default();
+            let got = std::panic::catch_unwind(|| yaml_to_value(input)).unwrap_or_else(|_| {
+                eprintln!("PANIC {id}");
+                Err(YamlError("panic".into()))
+            });
+            let parse =
+                |s: &Value| serde_json::from_str::<Value>(s.as_str().unwrap_or("null")).ok();
+            let ok = if let Some(e) = r.get("error") {
+                if let Err(g) = &got
+                    && Some(g.0.as_str()) != e.as_str()
+                {
+                    msg_diff += 1;
+                    eprintln!("message {id}: got {:?} want {e}", g.0);
+                }
+                got.is_err()
+            } else if r.get("nondeterministic").is_some() {
+                match &got {
+                    Ok(v) => r["outs"].as_array().is_some_and(|o| {
+                        o.iter()
+                            .any(|x| parse(x).is_some_and(|w| same_value(v, &w)))
+                    }),
+                    Err(_) => r.get("errors").is_some(),
+                }
+            } else {
+                match (&got, parse(&r["out"])) {
+                    (Ok(v), Some(w)) => same_value(v, &w),
+                    _ => false,
+                }
+            };
+            if ok {
+                pass += 1;
+            } else {
+                failed.push(id.to_string());
+                eprintln!(
+                    "FAIL {id}: {}\n  in:   {input:?}\n  got:  {got:?}\n  want: {:?}",
+                    r["note"],
+                    r.get("out").or(r.get("error"))
+                );
+            }
+        }
+        eprintln!(
+            "yaml-parse: {pass} passed, {} failed ({msg_diff} error messages differ)",
+            failed.len()
+        );
+        assert!(failed.is_empty(), "failing ids: {failed:?}");
+    }
+
+    /// xorshift64*: a tiny deterministic generator for the robustness test.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// No input may panic: random YAML-ish and JSON-ish text, and mutations
+    /// of the conformance inputs, must give Ok or Err.
+    #[test]
+    fn no_panics_on_random_input() {
+        const PIECES: &[&str] = &[
+            "a",
+            "b",
+            "1",
+            "0x",
+            "-",
+            "- ",
+            "? ",
+            ": ",
+            ":",
+            ",",
+            "[",
+            "]",
+            "{",
+            "}",
+            "\"",
+            "'",
+            "\\",
+            "\\u",
+            "\\x4",
+            "|",
+            "|+",
+            "|-2",
+            ">",
+            ">-",
+            "#",
+            "&a ",
+            "*a",
+            "!",
+            "!!int ",
+            "!<x>",
+            "!a,",
+            "%YAML 1.1\n",
+            "%TAG ! x\n",
+            "---",
+            "...",
+            "\n",
+            "\r\n",
+            "  ",
+            "\t",
+            "<<: ",
+            "\u{85}",
+            "\u{2028}",
+            "\u{feff}",
+            "é",
+            "😀",
+            "\u{7f}",
+            "~",
+            "null",
+            ".inf",
+            "2001-01-01",
+            "1:20",
+            "\"\\",
+            "'''",
+            "%",
+            "@",
+            "`",
+        ];
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut inputs: Vec<String> = Vec::new();
+        for file in ["yaml-parse.jsonl", "yaml-emit.jsonl"] {
+            for r in records(file).iter().take(800) {
+                if let Some(s) = r["in"].as_str() {
+                    inputs.push(s.to_string());
+                }
+            }
+        }
+        // GOYAML_FUZZ_ROUNDS / GOYAML_FUZZ_SEED allow longer local runs.
+        let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
+        let rounds = env("GOYAML_FUZZ_ROUNDS").unwrap_or(20_000);
+        rng.0 ^= env("GOYAML_FUZZ_SEED").unwrap_or(0);
+        for round in 0..rounds {
+            let mut text = String::new();
+            if round % 2 == 0 {
+                let base = &inputs[rng.below(inputs.len())];
+                let mut cut = rng.below(base.len() + 1);
+                while !base.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.push_str(&base[..cut]);
+                text.push_str(PIECES[rng.below(PIECES.len())]);
+                let mut rest = rng.below(base.len() + 1).max(cut);
+                while !base.is_char_boundary(rest) {
+                    rest += 1;
+                }
+                text.push_str(&base[rest..]);
+            } else {
+                for _ in 0..rng.below(24) {
+                    text.push_str(PIECES[rng.below(PIECES.len())]);
+                }
+            }
+            let _ = yaml_to_value(&text);
+            let mut out = Vec::new();
+            let _ = json_to_yaml(text.as_bytes(), &mut out);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let deep = "[".repeat(200_000);
+        assert!(yaml_to_value(&deep).is_err());
+        let mut out = Vec::new();
+        assert!(json_to_yaml(deep.as_bytes(), &mut out).is_err());
+        // Just under the limit works on both sides.
+        let ok = format!("{}{}", "[".repeat(9_999), "]".repeat(9_999));
+        assert!(json_to_yaml(ok.as_bytes(), &mut out).is_ok());
+        let v = yaml_to_value(&ok).expect("9999 levels");
+        // Dropping a deep Value recurses; give it room like the caller must.
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || drop(v))
+            .expect("thread")
+            .join()
+            .expect("drop");
+        let block = "- ".repeat(20_000);
+        assert!(yaml_to_value(&block).is_err());
+    }
+
+    #[test]
+    fn examples() {
+        let mut out = Vec::new();
+        let json = br#"{"b":[1,2.5,1e6,"yes"],"a":{"x":"line1\nline2\n"},"e":[],"m":{}}"#;
+        json_to_yaml(json, &mut out).expect("emit");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "a:\n  x: |\n    line1\n    line2\nb:\n- 1\n- 2.5\n- 1e+06\n- \"yes\"\ne: []\nm: {}\n"
+        );
+        let v = yaml_to_value("a: yes\nb: 010\nc: 2021-01-01\n").expect("parse");
+        assert_eq!(v, serde_json::json!({"a": true, "b": 8, "c": "2021-01-01"}));
+        assert_eq!(
+            yaml_to_value("# only a comment\n").expect("null"),
+            Value::Null
+        );
+        assert_eq!(
+            yaml_to_value("a: b: c\n").unwrap_err().0,
+            "yaml: mapping values are not allowed in this context"
+        );
+    }
 }
