@@ -51,44 +51,64 @@ fn apply_layer(layer: &Layer, root: &Path, budget: &mut u64, max: u64) -> Result
     let file = fs::File::open(&layer.path).map_err(|e| format!("open blob: {e}"))?;
     let limit = layer.size.unwrap_or(u64::MAX);
     let mut verified = VerifyingReader::new(file, layer.digest.as_ref(), limit);
-    {
-        let mut buffered = BufReader::with_capacity(64 << 10, &mut verified);
-        let head = buffered
-            .fill_buf()
-            .map_err(|e| format!("read blob: {e}"))?
-            .to_vec();
-        let decompressed: Box<dyn Read + '_> = if head.starts_with(&[0x1f, 0x8b]) {
-            Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            return Err("zstd-compressed layers are not supported".into());
-        } else {
-            Box::new(buffered)
-        };
-        let mut tar_bytes = LimitedReader {
-            inner: decompressed,
-            budget,
-            max,
-            hasher: layer.diff_id.as_ref().map(Digest::hasher),
-        };
-        apply_tar(&mut tar_bytes, root)?;
-        // Read to the end, so that the digest covers the whole blob and
-        // padding after the tar end marker is counted too.
-        io::copy(&mut tar_bytes, &mut io::sink()).map_err(|e| format!("read layer: {e}"))?;
-        if let (Some(want), Some(h)) = (&layer.diff_id, tar_bytes.hasher.take()) {
-            h.finish().expect(want, "uncompressed layer")?;
-        }
-    }
-    io::copy(&mut verified, &mut io::sink()).map_err(|e| format!("read blob: {e}"))?;
+    let applied = apply_stream(&mut verified, layer, root, budget, max);
+    // Read to the end, so that the digest covers the whole blob (padding
+    // after the tar end marker included). When the content was damaged,
+    // the digest mismatch is the better explanation than whatever the
+    // decompressor or the tar reader tripped over.
+    let drained = io::copy(&mut verified, &mut io::sink()).map_err(|e| format!("read blob: {e}"));
     let count = verified.count;
+    let size_error = |size: u64| {
+        let more = if count > size { "more than" } else { "only" };
+        format!("blob has {more} the {size} bytes its descriptor declares")
+    };
     if let Some(size) = layer.size
-        && count != size
+        && count > size
     {
-        return Err(format!(
-            "blob is {count} bytes but its descriptor declares {size}"
-        ));
+        return Err(size_error(size));
     }
     if let (Some(want), Some(got)) = (&layer.digest, verified.finish()) {
         got.expect(want, "blob")?;
+    }
+    applied?;
+    drained?;
+    if let Some(size) = layer.size
+        && count != size
+    {
+        return Err(size_error(size));
+    }
+    Ok(())
+}
+
+fn apply_stream(
+    verified: &mut dyn Read,
+    layer: &Layer,
+    root: &Path,
+    budget: &mut u64,
+    max: u64,
+) -> Result<(), String> {
+    let mut buffered = BufReader::with_capacity(64 << 10, verified);
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| format!("read blob: {e}"))?
+        .to_vec();
+    let decompressed: Box<dyn Read + '_> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Err("zstd-compressed layers are not supported".into());
+    } else {
+        Box::new(buffered)
+    };
+    let mut tar_bytes = LimitedReader {
+        inner: decompressed,
+        budget,
+        max,
+        hasher: layer.diff_id.as_ref().map(Digest::hasher),
+    };
+    apply_tar(&mut tar_bytes, root)?;
+    io::copy(&mut tar_bytes, &mut io::sink()).map_err(|e| format!("read layer: {e}"))?;
+    if let (Some(want), Some(h)) = (&layer.diff_id, tar_bytes.hasher.take()) {
+        h.finish().expect(want, "uncompressed layer")?;
     }
     Ok(())
 }

@@ -148,8 +148,26 @@ fn with_image(expected: &str, image: &str) -> String {
 }
 
 fn expected_bundle(name: &str, image: &str) -> String {
-    let p = testdata().join(format!("cases/render-bundle/{name}-json/stdout"));
-    with_image(&std::fs::read_to_string(p).unwrap(), image)
+    let case = testdata().join(format!("cases/render-bundle/{name}-json"));
+    let text = match std::fs::read_to_string(case.join("stdout")) {
+        Ok(t) => t,
+        // Large outputs are kept as a hash: the directory render, once it
+        // is shown to hash to Go's output, stands in for it.
+        Err(_) => {
+            let want = std::fs::read_to_string(case.join("stdout.sha256")).unwrap();
+            let o = Command::new(opm())
+                .args(["render", bundle_dir(name).to_str().unwrap(), "-o", "json"])
+                .output()
+                .unwrap();
+            assert_ok(&o);
+            assert_eq!(
+                registry::sha256(&o.stdout)[7..],
+                *want.split_whitespace().next().unwrap()
+            );
+            stdout(&o)
+        }
+    };
+    with_image(&text, image)
 }
 
 fn bundle_dir(name: &str) -> PathBuf {
