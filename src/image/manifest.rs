@@ -181,10 +181,7 @@ pub fn go_arch() -> &'static str {
 /// wins. An entry with a variant matches when the wanted variant is empty
 /// or equal (derived: containers/image also accepts older variants of
 /// arm). The error texts are containers/image's (derived).
-pub fn choose_platform<'a>(
-    manifests: &'a [Descriptor],
-    docker: bool,
-) -> Result<&'a Descriptor, String> {
+pub fn choose_platform(manifests: &[Descriptor], docker: bool) -> Result<&Descriptor, String> {
     let arch = go_arch();
     let want_variant = match arch {
         "arm64" => "v8",

@@ -927,3 +927,69 @@ fn hostile_manifest_lies_about_size_or_content() {
     // Nothing was cached under the digest.
     assert!(!env.path("cache/images/blobs/sha256").join(&d[7..]).exists());
 }
+
+// ---- proxies ----
+
+/// A forwarding proxy on a free port that relays every connection to
+/// `upstream` and records the first line of each; a Go registry accepts
+/// the absolute-form request lines a proxy client sends.
+fn start_proxy(upstream: String) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let upstream = upstream.clone();
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut first = String::new();
+                if reader.read_line(&mut first).is_err() {
+                    return;
+                }
+                log.lock().unwrap().push(first.trim_end().to_string());
+                let Ok(mut server) = TcpStream::connect(&upstream) else {
+                    return;
+                };
+                server.write_all(first.as_bytes()).unwrap();
+                let buffered = reader.buffer().to_vec();
+                server.write_all(&buffered).unwrap();
+                let mut to_server = server.try_clone().unwrap();
+                let mut from_client = client.try_clone().unwrap();
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_client, &mut to_server);
+                    let _ = to_server.shutdown(std::net::Shutdown::Write);
+                });
+                let mut to_client = client;
+                let _ = std::io::copy(&mut server, &mut to_client);
+                let _ = to_client.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[test]
+fn http_proxy_is_used_unless_no_proxy() {
+    let r = pushed_bundle("ack-glue-controller-0.2.1");
+    let (proxy, seen) = start_proxy(registry().http.clone());
+    let mut env = Env::new();
+    env.set("HTTP_PROXY", format!("http://{proxy}"));
+    let o = env.run(&["render", &r, "--use-http"]);
+    assert_ok(&o);
+    assert_eq!(stdout(&o), expected_bundle("ack-glue-controller-0.2.1", &r));
+    let lines = seen.lock().unwrap().clone();
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!("GET http://{}/v2/", registry().http))),
+        "proxy saw {lines:?}"
+    );
+    seen.lock().unwrap().clear();
+    let mut env = Env::new();
+    env.set("HTTP_PROXY", format!("http://{proxy}"));
+    env.set("NO_PROXY", "127.0.0.1");
+    assert_ok(&env.run(&["render", &r, "--use-http"]));
+    assert!(seen.lock().unwrap().is_empty());
+}

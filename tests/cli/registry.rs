@@ -133,7 +133,7 @@ fn spawn(config: &Path, log: &Path) {
         log.display(),
         std::process::id()
     );
-    Command::new("sh")
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(script)
         .stdin(Stdio::null())
@@ -141,6 +141,8 @@ fn spawn(config: &Path, log: &Path) {
         .stderr(Stdio::null())
         .spawn()
         .expect("start docker-registry");
+    // Reaped when it ends (after this process, in practice).
+    std::thread::spawn(move || child.wait());
 }
 
 fn wait_listening(port: u16, log: &Path) {
