@@ -12,3 +12,4 @@ pub mod encoding;
 pub mod image;
 pub mod output;
 pub mod render;
+pub mod gosort;

@@ -11,7 +11,7 @@
 
 pub mod csv_metadata;
 mod gojson;
-mod gosort;
+
 mod manifests;
 mod metadata;
 mod template;
@@ -368,7 +368,7 @@ impl Parsed {
         // §4.3 step 3); equal images under different names end up in the
         // order Go's algorithm leaves them, which the later stable sort in
         // `prepare_for_render` keeps.
-        gosort::sort_slice(&mut out, |a, b| a.image < b.image);
+        crate::gosort::sort_slice(&mut out, |a, b| a.image < b.image);
         Ok(out)
     }
 }

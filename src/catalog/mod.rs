@@ -1,6 +1,7 @@
 //! The file-based catalog: its blob types, loading a directory, the order
 //! and bytes Go opm writes, and the transformations `render` applies.
 
+pub mod icon;
 pub mod ignore;
 pub mod load;
 pub mod migrate;
@@ -25,8 +26,8 @@ pub fn prepare_for_render(cfg: &mut DeclarativeConfig) {
             rest.extend(objects);
             b.properties = rest;
         }
-        // Go's sort.Slice is stable for up to 12 items (insertion sort) and
-        // unspecified beyond: a stable sort agrees wherever Go is defined.
-        b.related_images.sort_by(|a, b| a.image.cmp(&b.image));
+        // Go uses sort.Slice, which is not stable beyond 12 items; real
+        // bundles list one image under two names, so replay Go's algorithm.
+        crate::gosort::sort_slice(&mut b.related_images, |x, y| x.image < y.image);
     }
 }

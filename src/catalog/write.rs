@@ -123,15 +123,16 @@ pub fn encode_blobs(
     out: &mut Vec<u8>,
 ) -> Result<(), WriteError> {
     let mut compact = Vec::new();
-    let mut json = Vec::new();
     for b in blobs {
         match format {
             Format::Json => b.write_json(&mut compact, out),
             Format::Yaml => {
-                json.clear();
-                b.write_json(&mut compact, &mut json);
+                // Go converts the indented JSON; indentation cannot change
+                // what JSONToYAML reads, so the compact form saves a pass.
+                compact.clear();
+                b.write_compact(&mut compact);
                 out.extend_from_slice(b"---\n");
-                json_to_yaml(&json, out).map_err(|e| WriteError::Encode(e.to_string()))?;
+                json_to_yaml(&compact, out).map_err(|e| WriteError::Encode(e.to_string()))?;
             }
         }
     }

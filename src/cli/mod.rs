@@ -186,16 +186,16 @@ pub struct DockerfileArgs {
     #[arg(long = "binary-image", hide = true)]
     pub binary_image: Option<String>,
 
-    /// Image in which to perform catalog expansion.
-    #[arg(
-        short = 'b',
-        long = "builder-image",
-        default_value = "quay.io/operator-framework/opm:latest"
-    )]
-    pub builder_image: String,
+    /// Image in which to perform catalog expansion. [default: quay.io/operator-framework/opm:latest]
+    // No clap default: `--binary-image` changes the builder image only when
+    // this flag is absent, so absence must be visible (spec §6).
+    #[arg(short = 'b', long = "builder-image")]
+    pub builder_image: Option<String>,
 
     /// Extra labels to include in the generated Dockerfile. Labels should be of the form 'key=value'.
-    #[arg(short = 'l', long = "extra-labels", value_delimiter = ',')]
+    // Each occurrence is a CSV record (pflag StringSlice), split by the
+    // command with Go's encoding/csv rules rather than at every ','.
+    #[arg(short = 'l', long = "extra-labels")]
     pub extra_labels: Vec<String>,
 }
 

@@ -5,7 +5,9 @@
 //! goes beyond Go opm.
 
 mod cases;
+mod generate_dockerfile;
 mod image;
+mod init;
 mod registry;
 mod render;
 mod util;
