@@ -9,7 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod encoding;
+pub mod gosort;
 pub mod image;
 pub mod output;
 pub mod render;
-pub mod gosort;

@@ -134,6 +134,7 @@ pub struct VerifyingReader<R> {
     hasher: Option<Hasher>,
     pub count: u64,
     limit: u64,
+    limit_message: Option<String>,
 }
 
 impl<R: Read> VerifyingReader<R> {
@@ -143,7 +144,15 @@ impl<R: Read> VerifyingReader<R> {
             hasher: expected.map(Digest::hasher),
             count: 0,
             limit,
+            limit_message: None,
         }
+    }
+
+    /// What to say when the limit is passed (the default speaks of a
+    /// descriptor's size).
+    pub fn with_limit_message(mut self, m: String) -> Self {
+        self.limit_message = Some(m);
+        self
     }
 
     /// The digest of everything read, when a digest was expected.
@@ -157,9 +166,13 @@ impl<R: Read> Read for VerifyingReader<R> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
         if self.count > self.limit {
-            return Err(io::Error::other(format!(
-                "content is larger than the {} bytes its descriptor declares",
-                self.limit
+            return Err(io::Error::other(self.limit_message.clone().unwrap_or_else(
+                || {
+                    format!(
+                        "content is larger than the {} bytes its descriptor declares",
+                        self.limit
+                    )
+                },
             )));
         }
         if let Some(h) = &mut self.hasher {

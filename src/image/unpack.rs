@@ -99,44 +99,22 @@ fn apply_stream(
     } else {
         Box::new(buffered)
     };
-    let mut tar_bytes = LimitedReader {
-        inner: decompressed,
-        budget,
-        max,
-        hasher: layer.diff_id.as_ref().map(Digest::hasher),
-    };
-    apply_tar(&mut tar_bytes, root)?;
-    io::copy(&mut tar_bytes, &mut io::sink()).map_err(|e| format!("read layer: {e}"))?;
-    if let (Some(want), Some(h)) = (&layer.diff_id, tar_bytes.hasher.take()) {
-        h.finish().expect(want, "uncompressed layer")?;
+    // What this layer expands to counts against the whole image's budget.
+    let mut tar_bytes = VerifyingReader::new(decompressed, layer.diff_id.as_ref(), *budget)
+        .with_limit_message(format!(
+            "image expands past the limit of {max} bytes (OPM_IMAGE_MAX_BYTES)"
+        ));
+    let applied = apply_tar(&mut tar_bytes, root).and_then(|()| {
+        io::copy(&mut tar_bytes, &mut io::sink())
+            .map(drop)
+            .map_err(|e| format!("read layer: {e}"))
+    });
+    *budget -= tar_bytes.count.min(*budget);
+    applied?;
+    if let (Some(want), Some(got)) = (&layer.diff_id, tar_bytes.finish()) {
+        got.expect(want, "uncompressed layer")?;
     }
     Ok(())
-}
-
-/// Counts expanded bytes against the run-wide budget (and hashes them when
-/// an uncompressed digest is known).
-struct LimitedReader<'a, R> {
-    inner: R,
-    budget: &'a mut u64,
-    max: u64,
-    hasher: Option<super::digest::Hasher>,
-}
-
-impl<R: Read> Read for LimitedReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n as u64 > *self.budget {
-            return Err(io::Error::other(format!(
-                "image expands past the limit of {} bytes (OPM_IMAGE_MAX_BYTES)",
-                self.max
-            )));
-        }
-        *self.budget -= n as u64;
-        if let Some(h) = &mut self.hasher {
-            h.update(&buf[..n]);
-        }
-        Ok(n)
-    }
 }
 
 const WHITEOUT_PREFIX: &str = ".wh.";
@@ -281,6 +259,16 @@ fn mkdir(p: &Path) -> Result<(), String> {
 /// component must be a real directory, never a symlink, so nothing can be
 /// written outside `root` through a link planted by an earlier entry.
 fn make_parents(root: &Path, comps: &[String]) -> Result<PathBuf, String> {
+    walk_dirs(root, comps, true).map(|d| d.unwrap_or_else(|| root.to_path_buf()))
+}
+
+/// Like [`make_parents`] but creating nothing: `None` when some component
+/// is missing (a whiteout of something that never existed).
+fn existing_dir(root: &Path, comps: &[String]) -> Result<Option<PathBuf>, String> {
+    walk_dirs(root, comps, false)
+}
+
+fn walk_dirs(root: &Path, comps: &[String], create: bool) -> Result<Option<PathBuf>, String> {
     let mut cur = root.to_path_buf();
     for c in comps {
         cur.push(c);
@@ -288,28 +276,11 @@ fn make_parents(root: &Path, comps: &[String]) -> Result<PathBuf, String> {
             Ok(m) if m.is_dir() => {}
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(format!(
-                    "parent {:?} is a symlink; writing through it is not allowed",
-                    c
+                    "parent {c:?} is a symlink; writing through it is not allowed"
                 ));
             }
-            Ok(_) => return Err(format!("parent {c:?} is not a directory")),
-            Err(_) => mkdir(&cur)?,
-        }
-    }
-    Ok(cur)
-}
-
-/// Like [`make_parents`] but creating nothing: `None` when some component
-/// is missing (a whiteout of something that never existed).
-fn existing_dir(root: &Path, comps: &[String]) -> Result<Option<PathBuf>, String> {
-    let mut cur = root.to_path_buf();
-    for c in comps {
-        cur.push(c);
-        match fs::symlink_metadata(&cur) {
-            Ok(m) if m.is_dir() => {}
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!("parent {c:?} is a symlink"));
-            }
+            Ok(_) if create => return Err(format!("parent {c:?} is not a directory")),
+            Err(_) if create => mkdir(&cur)?,
             Ok(_) | Err(_) => return Ok(None),
         }
     }
