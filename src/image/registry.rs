@@ -171,7 +171,7 @@ impl Session {
             .as_deref()
             .and_then(|d| Digest::parse(d).ok())
             .and_then(|d| self.cache.read(&d));
-        let (ep, top) = match cached_top {
+        let (mut ep, top) = match cached_top {
             // A digest reference already in the cache needs no request.
             Some(data) => (None, data),
             None => {
@@ -191,7 +191,6 @@ impl Session {
                 (Some(ep), data.to_vec())
             }
         };
-        let mut ep = ep;
         let (config_desc, layers) = match Manifest::parse(&top).map_err(init)? {
             Manifest::Image { config, layers } => (config, layers),
             Manifest::Index { docker, manifests } => {

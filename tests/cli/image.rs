@@ -468,11 +468,7 @@ fn tls_env() -> Env {
 }
 
 fn assert_renders(env: &Env, r: &str, extra: &[&str]) {
-    let mut args = vec!["render", r];
-    args.extend_from_slice(extra);
-    let o = env.run(&args);
-    assert_ok(&o);
-    assert_eq!(stdout(&o), expected_bundle("l5-operator-0.0.2", r));
+    assert_renders_bundle(env, r, "l5-operator-0.0.2", extra);
 }
 
 fn config_with_auth(host: &str) -> String {
@@ -632,6 +628,20 @@ fn plain_http_registry_needs_use_http() {
         e.contains(&format!("pinging container registry {}", registry().http)),
         "{e}"
     );
+    // The deprecated --skip-tls means --use-http (spec §0.1).
+    assert_renders_bundle(&env, &r, "l5-operator-0.0.2", &["--skip-tls"]);
+    assert_eq!(
+        error_text(&env.run(&["render", &r, "--use-http", "--skip-tls-verify"])),
+        "invalid flag combination: --use-http and --skip-tls-verify cannot both be true"
+    );
+}
+
+fn assert_renders_bundle(env: &Env, r: &str, name: &str, extra: &[&str]) {
+    let mut args = vec!["render", r];
+    args.extend_from_slice(extra);
+    let o = env.run(&args);
+    assert_ok(&o);
+    assert_eq!(stdout(&o), expected_bundle(name, r));
 }
 
 #[test]
