@@ -32,6 +32,9 @@ pub struct RenderOptions<'a> {
     pub migrate: Level,
     pub image_ref_template: Option<&'a crate::bundle::ImageTemplate>,
     pub allowed: Allowed,
+    /// The run's image fetcher (images prefetched concurrently); `None`
+    /// fetches with default options when an image is met.
+    pub images: Option<&'a crate::image::Puller>,
 }
 
 /// A render failure: Go's text for `render reference "<ref>": <cause>`
@@ -107,15 +110,9 @@ pub fn render_ref_each(
     opts: &RenderOptions<'_>,
     f: &PartFn<'_>,
 ) -> Result<(), RenderError> {
-    let finish = |mut cfg: DeclarativeConfig| -> Result<DeclarativeConfig, String> {
-        catalog::prepare_for_render(&mut cfg);
-        catalog::migrate::migrate(&mut cfg, opts.migrate)?;
-        Ok(cfg)
-    };
     let path = Path::new(reference);
-    let keep_objects = opts.migrate.needs_objects();
     match std::fs::metadata(path) {
-        Err(_) => Err(crate::image::render_image(reference, opts).into()),
+        Err(_) => crate::image::render_image(reference, opts, f),
         Ok(m) if m.is_dir() => {
             if is_bundle_dir(path) {
                 if !opts.allowed.bundle_dirs {
@@ -126,23 +123,9 @@ pub fn render_ref_each(
                     .into());
                 }
                 let bundle = crate::bundle::render_dir(path, opts.image_ref_template)?;
-                let cfg = finish(DeclarativeConfig {
-                    bundles: vec![bundle],
-                    ..Default::default()
-                })?;
-                f(0, cfg).map_err(RenderError::from)
+                render_bundle(bundle, opts, f)
             } else {
-                catalog::load_path_each(path, LoadOptions { keep_objects }, &|i, cfg| {
-                    let cfg = finish(cfg).map_err(|message| catalog::LoadError {
-                        message,
-                        location: None,
-                    })?;
-                    f(i, cfg).map_err(|message| catalog::LoadError {
-                        message,
-                        location: None,
-                    })
-                })
-                .map_err(RenderError::from)
+                render_catalog_dir(path, opts, f)
             }
         }
         Ok(_) if crate::sqlite::is_sqlite_file(path) => {
@@ -161,6 +144,52 @@ pub fn render_ref_each(
         )
         .into()),
     }
+}
+
+/// The render-wide transformations of one load unit (spec §4.3).
+fn finish(
+    mut cfg: DeclarativeConfig,
+    opts: &RenderOptions<'_>,
+) -> Result<DeclarativeConfig, String> {
+    catalog::prepare_for_render(&mut cfg);
+    catalog::migrate::migrate(&mut cfg, opts.migrate)?;
+    Ok(cfg)
+}
+
+/// Render one bundle (from a directory or an image) as load unit 0.
+pub fn render_bundle(
+    bundle: catalog::Bundle,
+    opts: &RenderOptions<'_>,
+    f: &PartFn<'_>,
+) -> Result<(), RenderError> {
+    let cfg = finish(
+        DeclarativeConfig {
+            bundles: vec![bundle],
+            ..Default::default()
+        },
+        opts,
+    )?;
+    f(0, cfg).map_err(RenderError::from)
+}
+
+/// Render a file-based catalog directory (given, or unpacked from an image).
+pub fn render_catalog_dir(
+    path: &Path,
+    opts: &RenderOptions<'_>,
+    f: &PartFn<'_>,
+) -> Result<(), RenderError> {
+    let keep_objects = opts.migrate.needs_objects();
+    catalog::load_path_each(path, LoadOptions { keep_objects }, &|i, cfg| {
+        let cfg = finish(cfg, opts).map_err(|message| catalog::LoadError {
+            message,
+            location: None,
+        })?;
+        f(i, cfg).map_err(|message| catalog::LoadError {
+            message,
+            location: None,
+        })
+    })
+    .map_err(RenderError::from)
 }
 
 /// A directory holding real `manifests` and `metadata` sub-directories.

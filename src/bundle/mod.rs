@@ -58,6 +58,12 @@ pub fn render_dir(path: &Path, template: Option<&ImageTemplate>) -> Result<Bundl
     parsed.into_bundle(image)
 }
 
+/// Render a bundle unpacked from an image: `image` is the reference as
+/// the user gave it (spec §4.4), and no template applies.
+pub fn render_image_dir(root: &Path, image: &str) -> Result<Bundle, String> {
+    Parsed::read(root)?.into_bundle(image.to_string())
+}
+
 /// Go's `registry.Bundle` after `bundleParser.Parse`.
 struct Parsed {
     /// The CSV name.

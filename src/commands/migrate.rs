@@ -48,10 +48,12 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
         )));
     }
     super::SqliteNotice::default().before_render(reference);
+    let puller = crate::image::Puller::new(super::pull_options(global));
     let opts = RenderOptions {
         migrate: level,
         image_ref_template: None,
         allowed: Allowed::CATALOGS,
+        images: Some(&puller),
     };
     let cfg = render_ref(reference, &opts).map_err(|e| {
         fatal(format!(

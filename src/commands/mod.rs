@@ -33,6 +33,19 @@ pub fn run(cli: Cli) -> CmdResult {
     }
 }
 
+/// How the image-pulling commands fetch images: the TLS flags (spec §0.1:
+/// `--skip-tls` alone means `--use-http`), and progress bars only when
+/// stderr is a terminal.
+fn pull_options(global: &crate::cli::GlobalFlags) -> crate::image::PullOptions {
+    use std::io::IsTerminal;
+    crate::image::PullOptions {
+        use_http: global.use_http == Some(true) || global.skip_tls == Some(true),
+        skip_tls_verify: global.skip_tls_verify == Some(true),
+        progress: std::io::stderr().is_terminal(),
+        ..Default::default()
+    }
+}
+
 fn version() -> CmdResult {
     println!(
         "Version: version.Version{{OpmVersion:\"v{}\", GitCommit:\"{}\", BuildDate:\"{}\", GoOs:\"{}\", GoArch:\"{}\"}}",

@@ -29,10 +29,14 @@ pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
                 .map_err(|e| fatal(format!("invalid image reference template: {e}")))?,
         )
     };
+    let puller = crate::image::Puller::new(super::pull_options(global));
+    // Images download together up front; rendering then goes in order.
+    puller.prefetch(&args.refs);
     let opts = RenderOptions {
         migrate: level,
         image_ref_template: template.as_ref(),
         allowed: Allowed::ALL,
+        images: Some(&puller),
     };
     // Blobs are encoded as they load and written in Go's order at the end;
     // beyond this many bytes they wait in a temporary file, not in memory.

@@ -28,6 +28,44 @@ impl fmt::Display for Reference {
     }
 }
 
+/// What a render argument that is not a path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRef {
+    /// A registry image: `[docker://]name[:tag][@digest]`.
+    Registry(Reference),
+    /// `oci:<dir>[:<tag>]`: an OCI image layout on disk.
+    OciLayout {
+        dir: std::path::PathBuf,
+        tag: Option<String>,
+    },
+    /// `docker-archive:<file>[:<image>]`: a `docker save` tarball.
+    DockerArchive {
+        file: std::path::PathBuf,
+        image: Option<String>,
+    },
+}
+
+/// Parse an image argument. The `oci:` and `docker-archive:` transports
+/// are containers/image's syntax (path and name split at the first `:`);
+/// anything else is a registry reference with Go's grammar and errors.
+pub fn parse_image_ref(s: &str) -> Result<ImageRef, String> {
+    let split = |rest: &str| match rest.split_once(':') {
+        Some((p, n)) if !n.is_empty() => (std::path::PathBuf::from(p), Some(n.to_string())),
+        Some((p, _)) => (std::path::PathBuf::from(p), None),
+        None => (std::path::PathBuf::from(rest), None),
+    };
+    if let Some(rest) = s.strip_prefix("oci:") {
+        let (dir, tag) = split(rest);
+        return Ok(ImageRef::OciLayout { dir, tag });
+    }
+    if let Some(rest) = s.strip_prefix("docker-archive:") {
+        let (file, image) = split(rest);
+        return Ok(ImageRef::DockerArchive { file, image });
+    }
+    let name = s.strip_prefix("docker://").unwrap_or(s);
+    parse_normalized_named(name).map(ImageRef::Registry)
+}
+
 const ERR_FORMAT: &str = "invalid reference format";
 const ERR_UPPER: &str = "invalid reference format: repository name must be lowercase";
 
@@ -252,6 +290,28 @@ mod tests {
         let r = parse_normalized_named("localhost:5000/a/b@sha256:0123456789012345678901234567890123456789012345678901234567890123").unwrap();
         assert_eq!(r.domain, "localhost:5000");
         assert!(r.digest.is_some());
+    }
+
+    #[test]
+    fn transports() {
+        assert_eq!(
+            parse_image_ref("oci:/tmp/layout:v1").unwrap(),
+            ImageRef::OciLayout {
+                dir: "/tmp/layout".into(),
+                tag: Some("v1".into())
+            }
+        );
+        assert_eq!(
+            parse_image_ref("docker-archive:img.tar").unwrap(),
+            ImageRef::DockerArchive {
+                file: "img.tar".into(),
+                image: None
+            }
+        );
+        let ImageRef::Registry(r) = parse_image_ref("docker://quay.io/a/b:1").unwrap() else {
+            panic!("not a registry reference");
+        };
+        assert_eq!(r.to_string(), "quay.io/a/b:1");
     }
 
     #[test]

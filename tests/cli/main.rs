@@ -6,7 +6,9 @@
 
 mod cases;
 mod generate_dockerfile;
+mod image;
 mod init;
+mod registry;
 mod render;
 mod sqlite;
 mod serve;
