@@ -14,5 +14,5 @@ pub mod image;
 pub mod output;
 pub mod render;
 pub mod semver_range;
-pub mod sqlite;
 pub mod serve;
+pub mod sqlite;

@@ -133,8 +133,9 @@ pub fn render_ref_each(
                 return Err("cannot render sqlite file: not allowed".to_string().into());
             }
             // One load unit per package, so a large index streams.
+            let keep_objects = opts.migrate.needs_objects();
             crate::sqlite::render_db_each(path, LoadOptions { keep_objects }, &mut |i, cfg| {
-                f(i, finish(cfg)?)
+                f(i, finish(cfg, opts)?)
             })
             .map_err(RenderError::from)
         }

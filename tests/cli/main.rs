@@ -10,7 +10,7 @@ mod image;
 mod init;
 mod registry;
 mod render;
-mod sqlite;
 mod serve;
+mod sqlite;
 mod util;
 mod validate;
