@@ -117,36 +117,9 @@ fn logrus_quote(msg: &str) -> String {
     }
 }
 
-/// Go `strconv.Quote` (`%q`): printable Unicode raw, others escaped.
+/// Go `strconv.Quote` (`%q`).
 pub fn go_strconv_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if (0x80..0xa0).contains(&(c as u32))
-                || c == '\u{feff}'
-                || c == '\u{2028}'
-                || c == '\u{2029}' =>
-            {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::encoding::go_quote(s)
 }
 
 fn now() -> time::OffsetDateTime {

@@ -81,21 +81,12 @@ pub fn render_ref(
     reference: &str,
     opts: &RenderOptions<'_>,
 ) -> Result<DeclarativeConfig, RenderError> {
-    let parts = std::sync::Mutex::new(Vec::new());
+    let parts = catalog::load::Parts::default();
     render_ref_each(reference, opts, &|i, cfg| {
-        parts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((i, cfg));
+        parts.add(i, cfg);
         Ok(())
     })?;
-    let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
-    parts.sort_by_key(|(i, _)| *i);
-    let mut cfg = DeclarativeConfig::default();
-    for (_, part) in parts {
-        cfg.extend(part);
-    }
-    Ok(cfg)
+    Ok(parts.merge())
 }
 
 /// The callback of [`render_ref_each`]: a load unit's index (its file's

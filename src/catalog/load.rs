@@ -146,23 +146,48 @@ pub fn go_errno_text(e: &std::io::Error) -> String {
     }
 }
 
+/// The files to load: those of a directory in walk order, or one file.
+fn files_of(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
+    if meta.is_dir() {
+        list_files(path)
+    } else {
+        Ok(vec![path.to_path_buf()])
+    }
+}
+
 /// Load every file of a directory (or one file) into one config.
 pub fn load_path(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
-    let parts = std::sync::Mutex::new(Vec::new());
+    let parts = Parts::default();
     load_path_each(path, opts, &|i, cfg| {
-        parts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((i, cfg));
+        parts.add(i, cfg);
         Ok(())
     })?;
-    let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
-    parts.sort_by_key(|(i, _)| *i);
-    let mut cfg = DeclarativeConfig::default();
-    for (_, part) in parts {
-        cfg.extend(part);
+    Ok(parts.merge())
+}
+
+/// Configs handed over by parallel workers, merged back in unit order.
+#[derive(Default)]
+pub struct Parts(std::sync::Mutex<Vec<(usize, DeclarativeConfig)>>);
+
+impl Parts {
+    pub fn add(&self, unit: usize, cfg: DeclarativeConfig) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((unit, cfg));
     }
-    Ok(cfg)
+
+    pub fn merge(self) -> DeclarativeConfig {
+        let mut parts = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        parts.sort_by_key(|(i, _)| *i);
+        let mut cfg = DeclarativeConfig::default();
+        for (_, part) in parts {
+            cfg.extend(part);
+        }
+        cfg
+    }
 }
 
 /// Load the files of a directory (or one file) in parallel, handing each
@@ -174,13 +199,7 @@ pub fn load_path_each(
     opts: LoadOptions,
     f: &(dyn Fn(usize, DeclarativeConfig) -> Result<(), LoadError> + Sync),
 ) -> Result<(), LoadError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
-    let files = if meta.is_dir() {
-        list_files(path)?
-    } else {
-        vec![path.to_path_buf()]
-    };
+    let files = files_of(path)?;
     let results: Vec<Result<(), LoadError>> = files
         .par_iter()
         .enumerate()
@@ -257,13 +276,7 @@ pub fn load_path_located(
     opts: LoadOptions,
     keep_going: bool,
 ) -> Result<Loaded, LoadError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
-    let files = if meta.is_dir() {
-        list_files(path)?
-    } else {
-        vec![path.to_path_buf()]
-    };
+    let files = files_of(path)?;
     let parts: Vec<Loaded> = files
         .par_iter()
         .map(|f| load_file_located(f, opts, keep_going))
@@ -667,23 +680,7 @@ fn pretty_error(base: &str, data: &[u8], offset: usize) -> String {
 
 /// Go's `%q` for a plain string.
 pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::encoding::go_quote(s)
 }
 
 /// Go's `%t` applied to a decoded JSON value (only bools print plainly).
