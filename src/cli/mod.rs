@@ -87,6 +87,15 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the opm version
     Version,
+    /// Generate the autocompletion script for the specified shell
+    Completion(CompletionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// bash, zsh, fish, powershell or elvish
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,14 @@ pub fn run(cli: Cli) -> CmdResult {
         },
         Some(Command::Serve(a)) => serve::run(a, &cli.global),
         Some(Command::Version) => version(),
+        Some(Command::Completion(a)) => {
+            use clap::CommandFactory;
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut Cli::command(), "opm", &mut script);
+            write_stdout(|w| w.write_all(&script)).map_err(|e| {
+                crate::output::CommandError::new(crate::output::Style::Cobra, e.to_string())
+            })
+        }
         None => {
             use clap::CommandFactory;
             let _ = crate::cli::Cli::command().print_help();

@@ -5,6 +5,7 @@
 //! goes beyond Go opm.
 
 mod cases;
+mod completions;
 mod generate_dockerfile;
 mod image;
 mod init;

@@ -1,0 +1,142 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_opm_global_optspecs
+    string join \n skip-tls-verify= use-http= skip-tls= debug version h/help
+end
+
+function __fish_opm_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_opm_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_opm_using_subcommand
+    set -l cmd (__fish_opm_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c opm -n "__fish_opm_needs_command" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_needs_command" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_needs_command" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_needs_command" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_needs_command" -l version -d 'Print the version and exit'
+complete -c opm -n "__fish_opm_needs_command" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_needs_command" -f -a "render" -d 'Generate a stream of file-based catalog objects from catalogs and bundles'
+complete -c opm -n "__fish_opm_needs_command" -f -a "validate" -d 'Validate the declarative index config'
+complete -c opm -n "__fish_opm_needs_command" -f -a "migrate" -d 'Migrate a file-based catalog to a new file-based catalog applying optional migrations'
+complete -c opm -n "__fish_opm_needs_command" -f -a "init" -d 'Generate an olm.package declarative config blob'
+complete -c opm -n "__fish_opm_needs_command" -f -a "generate" -d 'Generate various artifacts for file-based catalogs'
+complete -c opm -n "__fish_opm_needs_command" -f -a "serve" -d 'serve declarative configs'
+complete -c opm -n "__fish_opm_needs_command" -f -a "version" -d 'Print the opm version'
+complete -c opm -n "__fish_opm_needs_command" -f -a "completion" -d 'Generate the autocompletion script for the specified shell'
+complete -c opm -n "__fish_opm_using_subcommand render" -s o -l output -d 'Output format of the streamed file-based catalog objects (json|yaml)' -r
+complete -c opm -n "__fish_opm_using_subcommand render" -l migrate-level -d 'Name of the last migration to run (default: none)' -r
+complete -c opm -n "__fish_opm_using_subcommand render" -l migrate -d 'Perform all available schema migrations on the rendered FBC' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand render" -l alpha-image-ref-template -d '(ALPHA: This flag will be removed or renamed in a future release, potentially without notice) format string for constructing the image reference of bundle directories' -r
+complete -c opm -n "__fish_opm_using_subcommand render" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand render" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand render" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand render" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand render" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand validate" -s o -l output -d 'Output format for validation results (json|yaml). Beyond Go opm: text (every error with its file:line), github (workflow annotations), sarif (SARIF 2.1.0). Without -o, Go opm\'s fatal log line on stderr' -r
+complete -c opm -n "__fish_opm_using_subcommand validate" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand validate" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand validate" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand validate" -l all-errors -d 'Report every error, not just the first one Go opm stops at (implies -o text when no -o is given)'
+complete -c opm -n "__fish_opm_using_subcommand validate" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand migrate" -s o -l output -d 'Output format (json|yaml)' -r
+complete -c opm -n "__fish_opm_using_subcommand migrate" -l migrate-level -d 'Name of the last migration to run (default: none)' -r
+complete -c opm -n "__fish_opm_using_subcommand migrate" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand migrate" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand migrate" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand migrate" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand migrate" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand init" -s c -l default-channel -d 'The channel that subscriptions will default to if unspecified' -r
+complete -c opm -n "__fish_opm_using_subcommand init" -s i -l icon -d 'Path to package\'s icon' -r
+complete -c opm -n "__fish_opm_using_subcommand init" -s d -l description -d 'Path to the operator\'s README.md (or other documentation)' -r
+complete -c opm -n "__fish_opm_using_subcommand init" -s o -l output -d 'Output format (json|yaml)' -r
+complete -c opm -n "__fish_opm_using_subcommand init" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand init" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand init" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand init" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand init" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -f -a "dockerfile" -d 'Generate a Dockerfile for a file-based catalog'
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -s i -l base-image -d 'Image in which to build catalog' -r
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l binary-image -d 'Image in which to build catalog' -r
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -s b -l builder-image -d 'Image in which to perform catalog expansion. [default: quay.io/operator-framework/opm:latest]' -r
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -s l -l extra-labels -d 'Extra labels to include in the generated Dockerfile. Labels should be of the form \'key=value\'' -r
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand serve" -s p -l port -d 'port number to serve on, or HOST:PORT (0 picks a free port, logged in "serving registry")' -r
+complete -c opm -n "__fish_opm_using_subcommand serve" -l cache-dir -d 'if specified, the cache directory to use' -r
+complete -c opm -n "__fish_opm_using_subcommand serve" -l cache-enforce-integrity -d 'exit with error if cache is not present or has been invalidated. (default: true when --cache-dir is set and --cache-only is false, false otherwise)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand serve" -l pprof-addr -d 'address of startup profiling endpoint (addr:port format)' -r
+complete -c opm -n "__fish_opm_using_subcommand serve" -s t -l termination-log -d 'path to a container termination log file' -r
+complete -c opm -n "__fish_opm_using_subcommand serve" -l http-addr -d 'also serve catalogd\'s HTTP API (/api/v1/all, /api/v1/metas, /healthz) on this address (PORT, :PORT or HOST:PORT)' -r
+complete -c opm -n "__fish_opm_using_subcommand serve" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand serve" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand serve" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand serve" -l cache-only -d 'only sync the cache and exit without serving'
+complete -c opm -n "__fish_opm_using_subcommand serve" -l pprof-capture-profiles -d 'accepted for compatibility: Go profiles do not apply to this implementation'
+complete -c opm -n "__fish_opm_using_subcommand serve" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand version" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand version" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand version" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand version" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand version" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand completion" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand completion" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand completion" -s h -l help -d 'Print help'
