@@ -125,9 +125,14 @@ pub fn render_ref_each(
             }
             // One load unit per package, so a large index streams.
             let keep_objects = opts.migrate.needs_objects();
-            crate::sqlite::render_db_each(path, LoadOptions { keep_objects }, &mut |i, cfg| {
-                f(i, finish(cfg, opts)?)
-            })
+            crate::sqlite::render_db_each(
+                path,
+                LoadOptions {
+                    keep_objects,
+                    ..Default::default()
+                },
+                &mut |i, cfg| f(i, finish(cfg, opts)?),
+            )
             .map_err(RenderError::from)
         }
         Ok(_) => Err(format!(
@@ -171,16 +176,23 @@ pub fn render_catalog_dir(
     f: &PartFn<'_>,
 ) -> Result<(), RenderError> {
     let keep_objects = opts.migrate.needs_objects();
-    catalog::load_path_each(path, LoadOptions { keep_objects }, &|i, cfg| {
-        let cfg = finish(cfg, opts).map_err(|message| catalog::LoadError {
-            message,
-            location: None,
-        })?;
-        f(i, cfg).map_err(|message| catalog::LoadError {
-            message,
-            location: None,
-        })
-    })
+    catalog::load_path_each(
+        path,
+        LoadOptions {
+            keep_objects,
+            ..Default::default()
+        },
+        &|i, cfg| {
+            let cfg = finish(cfg, opts).map_err(|message| catalog::LoadError {
+                message,
+                location: None,
+            })?;
+            f(i, cfg).map_err(|message| catalog::LoadError {
+                message,
+                location: None,
+            })
+        },
+    )
     .map_err(RenderError::from)
 }
 

@@ -61,7 +61,15 @@ pub struct LoadOptions {
     /// `csv_json` bundle fields (needed by migrations, validate, serve).
     /// Validity of the objects is checked either way.
     pub keep_objects: bool,
+    /// After checking them, replace `olm.bundle.object` values by a small
+    /// placeholder: for callers that never output or read the objects
+    /// (`validate`), whose payloads are most of a catalog's bytes.
+    pub drop_object_payloads: bool,
 }
+
+/// What a dropped `olm.bundle.object` value becomes (valid, and non-empty
+/// so that it is not mistaken for a missing value).
+pub const DROPPED_OBJECT: &str = "{\"data\":\"\"}";
 
 /// The files of a catalog directory, in Go's walk order, minus ignored ones.
 pub fn list_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
@@ -537,6 +545,13 @@ pub fn add_value(
             let mut b = decode_bundle(&value).map_err(|e| format!("parse bundle: {e}"))?;
             read_bundle_objects(&mut b, opts.keep_objects)
                 .map_err(|e| format!("read bundle objects: {e}"))?;
+            if opts.drop_object_payloads {
+                for p in &mut b.properties {
+                    if p.typ == PROP_BUNDLE_OBJECT && !p.value.is_empty() {
+                        p.value = DROPPED_OBJECT.to_string();
+                    }
+                }
+            }
             cfg.bundles.push(b)
         }
         SCHEMA_DEPRECATIONS => cfg

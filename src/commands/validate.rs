@@ -94,6 +94,7 @@ pub fn validate_dir(dir: &Path, opts: Options) -> Result<Report, CommandError> {
         dir,
         LoadOptions {
             keep_objects: false,
+            drop_object_payloads: true,
         },
         opts.all_errors,
     )

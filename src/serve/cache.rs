@@ -466,7 +466,10 @@ fn process_file(path: &Path, rel: &str, w: &Mutex<DataWriter>) -> Result<FileRes
     // Blobs go out in pieces so that a big file is never held twice.
     let mut blob_buf: Vec<u8> = Vec::new();
     let mut flushed = 0u64;
-    let opts = LoadOptions { keep_objects: true };
+    let opts = LoadOptions {
+        keep_objects: true,
+        ..Default::default()
+    };
     for_each_document(&text, |doc| {
         let value = doc.value.map_err(|m| load_err(m, path, Some(doc.line)))?;
         let meta = meta_of(&value, doc.raw).map_err(|m| load_err(m, path, Some(doc.line)))?;

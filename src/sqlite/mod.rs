@@ -57,7 +57,13 @@ pub fn is_sqlite_file(path: &Path) -> bool {
 /// the render-wide steps (objects last, related images sorted, migrations)
 /// that [`crate::render`] applies to every reference.
 pub fn render_db(path: &Path) -> Result<DeclarativeConfig, SqliteError> {
-    render_db_with(path, LoadOptions { keep_objects: true })
+    render_db_with(
+        path,
+        LoadOptions {
+            keep_objects: true,
+            ..Default::default()
+        },
+    )
 }
 
 /// [`render_db`], keeping the decoded manifests in the hidden `objects`

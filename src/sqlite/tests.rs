@@ -209,11 +209,19 @@ fn icon_comes_from_the_default_channel_head() {
 fn objects_are_kept_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let db = sample(dir.path());
-    let with = render_db_with(&db, LoadOptions { keep_objects: true }).unwrap();
+    let with = render_db_with(
+        &db,
+        LoadOptions {
+            keep_objects: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let without = render_db_with(
         &db,
         LoadOptions {
             keep_objects: false,
+            ..Default::default()
         },
     )
     .unwrap();

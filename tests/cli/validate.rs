@@ -11,8 +11,15 @@ use opm::catalog::{LoadOptions, load_path_located};
 use super::util::{opm, testdata};
 
 fn report(dir: &Path, opts: Options) -> validate::Report {
-    let loaded =
-        load_path_located(dir, LoadOptions { keep_objects: true }, opts.all_errors).unwrap();
+    let loaded = load_path_located(
+        dir,
+        LoadOptions {
+            keep_objects: true,
+            ..Default::default()
+        },
+        opts.all_errors,
+    )
+    .unwrap();
     validate::validate(&loaded, opts)
 }
 
