@@ -14,7 +14,7 @@ use crate::output::{self, Style};
 #[derive(Debug, Parser)]
 #[command(
     name = "opm",
-    about = "",
+    about = "CLI to interact with operator-registry and build indexes of operator content",
     disable_version_flag = true,
     disable_help_subcommand = true
 )]
