@@ -11,12 +11,12 @@ const CH: &str =
     r#"{"schema":"olm.channel","name":"stable","package":"p","entries":[{"name":"p.v1.0.0"}]}"#;
 const BUNDLE: &str = r#"{"schema":"olm.bundle","name":"p.v1.0.0","package":"p","image":"quay.io/p/b:v1","properties":[{"type":"olm.package","value":{"packageName":"p","version":"1.0.0"}}]}"#;
 
-fn catalog(files: &[(&str, &str)]) -> tempfile::TempDir {
+fn catalog(files: &[(impl AsRef<str>, impl AsRef<str>)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
-        let path = dir.path().join(name);
+        let path = dir.path().join(name.as_ref());
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        std::fs::write(path, text.as_ref()).unwrap();
     }
     dir
 }
@@ -62,11 +62,7 @@ fn first_broken_file_in_walk_order_is_reported_every_time() {
             )
         })
         .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let dir = catalog(&refs);
+    let dir = catalog(&files);
     for _ in 0..5 {
         let out = run(&["render", dir.path().to_str().unwrap()]);
         let err = String::from_utf8(out.stderr).unwrap();
@@ -85,11 +81,7 @@ fn render_is_deterministic_across_files() {
             )
         })
         .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let dir = catalog(&refs);
+    let dir = catalog(&files);
     let first = run(&["render", dir.path().to_str().unwrap()]).stdout;
     let text = String::from_utf8(first.clone()).unwrap();
     let ns: Vec<usize> = text
@@ -150,7 +142,10 @@ fn migrate_refuses_non_empty_output_dir() {
 #[test]
 fn failed_migrate_writes_nothing() {
     let dir = catalog(&[
-        ("a/catalog.json", &format!("{PKG}\n{CH}\n{BUNDLE}\n")),
+        (
+            "a/catalog.json",
+            format!("{PKG}\n{CH}\n{BUNDLE}\n").as_str(),
+        ),
         (
             "b/catalog.json",
             "{\"schema\":\"olm.package\",\"name\":\"b\"} {\"schema\": 1}",
@@ -175,7 +170,10 @@ fn failed_migrate_writes_nothing() {
 #[test]
 fn migrate_writes_one_folder_per_package() {
     let dir = catalog(&[
-        ("p/catalog.json", &format!("{PKG}\n{CH}\n{BUNDLE}\n")),
+        (
+            "p/catalog.json",
+            format!("{PKG}\n{CH}\n{BUNDLE}\n").as_str(),
+        ),
         ("loose.json", r#"{"schema":"x.custom"}"#),
     ]);
     let parent = tempfile::tempdir().unwrap();
