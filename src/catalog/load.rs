@@ -390,14 +390,15 @@ pub fn for_each_document<'a, E>(
                     last_end = end;
                 }
                 Some(Err(e)) => {
+                    let json_error = Document {
+                        line: e.line(),
+                        value: Err(
+                            go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string())
+                        ),
+                        raw: None,
+                    };
                     if decoded > 1 {
-                        let msg =
-                            go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
-                        return f(Document {
-                            line: e.line(),
-                            value: Err(msg),
-                            raw: None,
-                        });
+                        return f(json_error);
                     }
                     // k8s falls back to YAML for what follows the last good
                     // object, after swallowing the rest of its line.
@@ -408,24 +409,16 @@ pub fn for_each_document<'a, E>(
                             break;
                         }
                     }
-                    let json_err =
-                        go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string());
-                    let json_line = e.line();
                     let mut failed = false;
-                    let r = yaml_documents(bytes, i, &mut |doc| {
+                    yaml_documents(bytes, i, &mut |doc| {
                         if doc.value.is_err() {
                             failed = true;
                             return Ok(());
                         }
                         f(doc)
-                    });
-                    r?;
+                    })?;
                     if failed {
-                        return f(Document {
-                            line: json_line,
-                            value: Err(json_err),
-                            raw: None,
-                        });
+                        return f(json_error);
                     }
                     return Ok(());
                 }
