@@ -14,7 +14,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::model::BlobRef;
+use super::model::{BlobRef, DeclarativeConfig};
 use super::write::{Format, WriteError, encode_blobs};
 
 /// Where a blob goes in Go's order: package (package-less others last, in
@@ -59,6 +59,38 @@ impl BlobKey {
             seq,
         })
     }
+}
+
+impl BlobKey {
+    /// The package this blob is written under; `None` for package-less
+    /// blobs, which come last.
+    pub fn package(&self) -> Option<&str> {
+        (!self.loose).then_some(self.package.as_str())
+    }
+}
+
+/// Every blob of `cfg` that Go's writer keeps, with its key; `reference`
+/// and `unit` place the config in load order (the blob's index in its list
+/// does the rest, so equal keys keep load order).
+pub fn keyed_blobs(
+    cfg: &DeclarativeConfig,
+    reference: usize,
+    unit: usize,
+) -> Vec<(BlobKey, BlobRef<'_>)> {
+    let seq = |i: usize| (reference as u32, unit as u32, i as u32);
+    let blobs = (cfg.packages.iter().map(BlobRef::Package).enumerate())
+        .chain(cfg.channels.iter().map(BlobRef::Channel).enumerate())
+        .chain(cfg.bundles.iter().map(BlobRef::Bundle).enumerate())
+        .chain(cfg.others.iter().map(BlobRef::Other).enumerate())
+        .chain(
+            cfg.deprecations
+                .iter()
+                .map(BlobRef::Deprecation)
+                .enumerate(),
+        );
+    blobs
+        .filter_map(|(i, b)| BlobKey::of(&b, seq(i)).map(|k| (k, b)))
+        .collect()
 }
 
 enum Place {

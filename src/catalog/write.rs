@@ -2,13 +2,13 @@
 //! (spec §3): the blob order, then each blob through the Go-compatible
 //! encoders.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
 use rayon::prelude::*;
 
 use super::model::*;
+use super::sorted::keyed_blobs;
 use crate::encoding::yaml::json_to_yaml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,71 +49,40 @@ pub struct PackageBlobs<'a> {
 }
 
 /// Group and order blobs as Go's writer does (spec §3.1): per package name
-/// (byte order): packages, channels by name, bundles by name, others by
+/// (byte order) packages, channels by name, bundles by name, others by
 /// schema, deprecations; then package-less others in load order. Typed blobs
-/// without a package are dropped, as in Go.
+/// without a package are dropped, as in Go. The order is [`BlobKey`]'s, the
+/// same one streaming render uses.
 pub fn ordered(cfg: &DeclarativeConfig) -> (Vec<PackageBlobs<'_>>, Vec<BlobRef<'_>>) {
-    #[derive(Default)]
-    struct Group<'a> {
-        packages: Vec<&'a Package>,
-        channels: Vec<&'a Channel>,
-        bundles: Vec<&'a Bundle>,
-        others: Vec<&'a Meta>,
-        deprecations: Vec<&'a Deprecation>,
-    }
-    let mut groups: BTreeMap<&str, Group<'_>> = BTreeMap::new();
-    for p in &cfg.packages {
-        if !p.name.is_empty() {
-            groups.entry(&p.name).or_default().packages.push(p);
-        }
-    }
-    for c in &cfg.channels {
-        if !c.package.is_empty() {
-            groups.entry(&c.package).or_default().channels.push(c);
-        }
-    }
-    for b in &cfg.bundles {
-        if !b.package.is_empty() {
-            groups.entry(&b.package).or_default().bundles.push(b);
-        }
-    }
-    for d in &cfg.deprecations {
-        if !d.package.is_empty() {
-            groups.entry(&d.package).or_default().deprecations.push(d);
-        }
-    }
+    let mut keyed = keyed_blobs(cfg, 0, 0);
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut pkgs: Vec<PackageBlobs<'_>> = Vec::new();
     let mut loose = Vec::new();
-    for o in &cfg.others {
-        if o.package.is_empty() {
-            loose.push(BlobRef::Other(o));
-        } else {
-            groups.entry(&o.package).or_default().others.push(o);
+    for (key, blob) in keyed {
+        let Some(name) = key.package() else {
+            loose.push(blob);
+            continue;
+        };
+        match pkgs.last_mut() {
+            Some(last) if last.name == name => last.blobs.push(blob),
+            _ => pkgs.push(PackageBlobs {
+                name: package_of(&blob),
+                blobs: vec![blob],
+            }),
         }
     }
-    let pkgs = groups
-        .into_iter()
-        .map(|(name, mut g)| {
-            // Go uses sort.Slice; a stable sort gives the same result except
-            // for duplicate names beyond 12 items, where Go's is unspecified.
-            g.channels.sort_by(|a, b| a.name.cmp(&b.name));
-            g.bundles.sort_by(|a, b| a.name.cmp(&b.name));
-            g.others.sort_by(|a, b| a.schema.cmp(&b.schema));
-            let mut blobs = Vec::with_capacity(
-                g.packages.len()
-                    + g.channels.len()
-                    + g.bundles.len()
-                    + g.others.len()
-                    + g.deprecations.len(),
-            );
-            blobs.extend(g.packages.into_iter().map(BlobRef::Package));
-            blobs.extend(g.channels.into_iter().map(BlobRef::Channel));
-            blobs.extend(g.bundles.into_iter().map(BlobRef::Bundle));
-            blobs.extend(g.others.into_iter().map(BlobRef::Other));
-            blobs.extend(g.deprecations.into_iter().map(BlobRef::Deprecation));
-            PackageBlobs { name, blobs }
-        })
-        .collect();
     (pkgs, loose)
+}
+
+/// The package name a kept blob is grouped under, borrowed from the blob.
+fn package_of<'a>(blob: &BlobRef<'a>) -> &'a str {
+    match *blob {
+        BlobRef::Package(p) => &p.name,
+        BlobRef::Channel(c) => &c.package,
+        BlobRef::Bundle(b) => &b.package,
+        BlobRef::Other(m) => &m.package,
+        BlobRef::Deprecation(d) => &d.package,
+    }
 }
 
 /// Encode blobs, one after the other, in the given format.

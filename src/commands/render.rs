@@ -1,8 +1,8 @@
 //! `opm render`: catalogs and bundles to a stream of FBC blobs on stdout.
 
 use crate::bundle::ImageTemplate;
-use crate::catalog::sorted::{BlobKey, SortedOutput};
-use crate::catalog::{BlobRef, DeclarativeConfig, Format, load::go_quote, migrate::Level};
+use crate::catalog::sorted::{SortedOutput, keyed_blobs};
+use crate::catalog::{DeclarativeConfig, Format, load::go_quote, migrate::Level};
 use crate::cli::{GlobalFlags, RenderArgs, min_args};
 use crate::output::{CmdResult, CommandError, Style};
 use crate::render::{Allowed, RenderOptions, render_ref_each};
@@ -60,38 +60,12 @@ pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
 }
 
 /// Key and encode the blobs of one load unit.
-fn add_unit<'a>(
+fn add_unit(
     out: &SortedOutput,
     r: usize,
     unit: usize,
-    cfg: &'a DeclarativeConfig,
+    cfg: &DeclarativeConfig,
 ) -> Result<(), String> {
-    let seq = |i: usize| (r as u32, unit as u32, i as u32);
-    let mut blobs = Vec::new();
-    let mut push = |i: usize, b: BlobRef<'a>| {
-        if let Some(k) = BlobKey::of(&b, seq(i)) {
-            blobs.push((k, b));
-        }
-    };
-    cfg.packages
-        .iter()
-        .enumerate()
-        .for_each(|(i, b)| push(i, BlobRef::Package(b)));
-    cfg.channels
-        .iter()
-        .enumerate()
-        .for_each(|(i, b)| push(i, BlobRef::Channel(b)));
-    cfg.bundles
-        .iter()
-        .enumerate()
-        .for_each(|(i, b)| push(i, BlobRef::Bundle(b)));
-    cfg.others
-        .iter()
-        .enumerate()
-        .for_each(|(i, b)| push(i, BlobRef::Other(b)));
-    cfg.deprecations
-        .iter()
-        .enumerate()
-        .for_each(|(i, b)| push(i, BlobRef::Deprecation(b)));
-    out.add(&blobs).map_err(|e| e.to_string())
+    out.add(&keyed_blobs(cfg, r, unit))
+        .map_err(|e| e.to_string())
 }
