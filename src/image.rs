@@ -1,13 +1,12 @@
-//! Container images as render input: bundle images, file-based catalog
-//! images and (refused, as Go opm HEAD refuses them) SQLite index images.
+//! Container images, mechanism only: resolve a reference, pull (or read
+//! from disk), verify, unpack.
 //!
 //! An image is pulled (`registry`: OCI and Docker registries, with the
 //! credentials of `auth` and the blob store of `cache`) or read from disk
-//! (`local`: OCI layouts and `docker save` archives), its layers are
-//! applied into a private temporary root (`unpack`), and its config labels
-//! say what it is (spec §4.2). The content is then rendered by the same
-//! code as a directory, so an image and the directory it was built from
-//! give the same output (a bundle image's `image` is the reference).
+//! (`local`: OCI layouts and `docker save` archives), and its layers are
+//! applied into a private temporary root (`unpack`). What the image *is*
+//! (catalog, bundle, SQLite index: its config labels say, spec §4.2) and
+//! what to do with it is decided above this module, in `crate::source`.
 //!
 //! Async code (tokio, oci-client) stays inside this module: callers see
 //! blocking functions.
@@ -26,7 +25,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::catalog::load::go_quote;
-use crate::render::{PartFn, RenderError, RenderOptions};
 use reference::ImageRef;
 
 /// The label naming the folder of a file-based catalog image.
@@ -50,6 +48,8 @@ pub struct PullOptions {
     pub cache_dir: Option<PathBuf>,
     /// Draw per-image progress bars on stderr.
     pub progress: bool,
+    /// `--ca-file`: extra CA certificates (PEM) to trust.
+    pub ca_file: Option<PathBuf>,
     /// Bound on what one image may expand to; 0: `$OPM_IMAGE_MAX_BYTES` or
     /// [`DEFAULT_MAX_UNPACKED_BYTES`].
     pub max_unpacked_bytes: u64,
@@ -181,82 +181,58 @@ impl Puller {
     }
 }
 
-/// Render the image `reference` (anything that is not an existing path),
-/// handing its config to `f` as [`crate::render::render_ref_each`] does
-/// for directories.
-pub fn render_image(
-    reference: &str,
-    opts: &RenderOptions<'_>,
-    f: &PartFn<'_>,
-) -> Result<(), RenderError> {
-    let q = go_quote(reference);
-    let owned;
-    let puller = match opts.images {
-        Some(p) => p,
-        None => {
-            owned = Puller::new(PullOptions::default());
-            &owned
-        }
-    };
-    let pulled = puller.get(reference);
-    let pulled = pulled
-        .as_ref()
-        .as_ref()
-        .map_err(|e| format!("failed to pull image {q}: {e}"))?;
-    let root = tempfile::Builder::new()
-        .prefix("render-unpack-")
-        .tempdir()
-        .map_err(|e| format!("create tempdir: {e}"))?;
-    unpack::apply_layers(&pulled.layers, root.path(), puller.opts.max_bytes())
-        .map_err(|e| format!("failed to unpack image {q}: {e}"))?;
-
-    let labels = &pulled.labels;
-    // Spec §4.2: the first label present decides, in HEAD's order.
-    if let Some(dir) = labels.get(LABEL_CONFIGS) {
-        let path = configs_dir(root.path(), dir)?;
-        return crate::render::render_catalog_dir(&path, opts, f);
-    }
-    if labels.contains_key(LABEL_BUNDLE_PACKAGE) {
-        if !opts.allowed.bundle_images {
-            return Err("cannot render bundle image: not allowed".to_string().into());
-        }
-        let bundle = crate::bundle::render_image_dir(root.path(), reference)?;
-        return crate::render::render_bundle(bundle, opts, f);
-    }
-    if labels.contains_key(LABEL_DATABASE) {
-        // Go opm HEAD's answer (spec §4.2); v1.73 rendered the database.
-        return Err(format!(
-            "render {q}: sqlite-based index images are no longer supported, migrate to a file-based catalog: not allowed"
-        )
-        .into());
-    }
-    if labels.is_empty() {
-        return Err(
-            format!("render {q}: image type could not be determined: image has no labels").into(),
-        );
-    }
-    let found: Vec<String> = labels.iter().map(|(k, v)| format!("  {k}={v}")).collect();
-    Err(format!(
-        "render {q}: image type could not be determined, found labels\n{}",
-        found.join("\n")
-    )
-    .into())
+/// An image fetched and applied into a private temporary root: what the
+/// layers hold, and the config labels that say what kind of image it is.
+pub struct Unpacked {
+    pub labels: BTreeMap<String, String>,
+    root: tempfile::TempDir,
 }
 
-/// The catalog folder a configs label names, inside the unpacked root.
+impl Unpacked {
+    /// The root of the unpacked file system (removed with `self`).
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+}
+
+impl Puller {
+    /// Fetch `reference` (unless prefetched) and apply its layers into a
+    /// fresh temporary root, with the safe unpacker's checks. Errors are
+    /// Go's `failed to pull image "<ref>": …` / `failed to unpack …`.
+    pub fn unpack(&self, reference: &str) -> Result<Unpacked, String> {
+        let q = go_quote(reference);
+        let pulled = self.get(reference);
+        let pulled = pulled
+            .as_ref()
+            .as_ref()
+            .map_err(|e| format!("failed to pull image {q}: {e}"))?;
+        let root = tempfile::Builder::new()
+            .prefix("opm-unpack-")
+            .tempdir()
+            .map_err(|e| format!("create tempdir: {e}"))?;
+        unpack::apply_layers(&pulled.layers, root.path(), self.opts.max_bytes())
+            .map_err(|e| format!("failed to unpack image {q}: {e}"))?;
+        Ok(Unpacked {
+            labels: pulled.labels.clone(),
+            root,
+        })
+    }
+}
+
+/// The folder a path label (`/configs`, `/database/index.db`) names inside
+/// an unpacked root.
 ///
 /// Go joins the label onto the root (`filepath.Join`), which cleans `..`
 /// away at the root; a label that climbs out is refused here instead.
-fn configs_dir(root: &Path, label: &str) -> Result<PathBuf, RenderError> {
+pub fn label_path(root: &Path, label: &str, value: &str) -> Result<PathBuf, String> {
     let mut path = root.to_path_buf();
-    for c in label.split('/') {
+    for c in value.split('/') {
         match c {
             "" | "." => {}
             ".." => {
                 return Err(format!(
-                    "catalog label {LABEL_CONFIGS}={label:?} leaves the image root"
-                )
-                .into());
+                    "image label {label}={value:?} leaves the image root"
+                ));
             }
             c => path.push(c),
         }

@@ -1,10 +1,12 @@
-//! The render action shared by `render` and `migrate`: turn references
-//! (catalog or bundle directories, later images and SQLite databases) into
-//! one catalog, as Go opm's `action.Render` does (spec §4.2–§4.3).
+//! The render action shared by `render`, `migrate` and `index`: turn
+//! references (catalog or bundle directories, SQLite databases, and images
+//! of each kind) into one catalog, as Go opm's `action.Render` does
+//! (spec §4.2–§4.3). What a reference is comes from `crate::source`.
 
 use std::path::Path;
 
 use crate::catalog::{self, DeclarativeConfig, LoadOptions, Location, migrate::Level};
+use crate::source::{self, ImageContent, Source};
 
 /// Which kinds of reference a caller accepts (`migrate` takes catalogs only).
 #[derive(Debug, Clone, Copy)]
@@ -13,6 +15,8 @@ pub struct Allowed {
     pub bundle_images: bool,
     /// Legacy SQLite index database files (v1.73 behaviour, spec §7.3).
     pub sqlite_files: bool,
+    /// Legacy SQLite index images (v1.73 behaviour; Go HEAD refuses them).
+    pub sqlite_images: bool,
 }
 
 impl Allowed {
@@ -20,14 +24,23 @@ impl Allowed {
         bundle_dirs: true,
         bundle_images: true,
         sqlite_files: true,
+        sqlite_images: true,
     };
     pub const CATALOGS: Allowed = Allowed {
         bundle_dirs: false,
         bundle_images: false,
         sqlite_files: true,
+        sqlite_images: true,
     };
 }
 
+impl Default for Allowed {
+    fn default() -> Self {
+        Allowed::ALL
+    }
+}
+
+#[derive(Default)]
 pub struct RenderOptions<'a> {
     pub migrate: Level,
     pub image_ref_template: Option<&'a crate::bundle::ImageTemplate>,
@@ -35,6 +48,9 @@ pub struct RenderOptions<'a> {
     /// The run's image fetcher (images prefetched concurrently); `None`
     /// fetches with default options when an image is met.
     pub images: Option<&'a crate::image::Puller>,
+    /// Told before a SQLite database (file or image) is rendered, so the
+    /// command can print v1.73's deprecation warning (spec §8).
+    pub on_sqlite: Option<&'a (dyn Fn() + Sync)>,
 }
 
 /// A render failure: Go's text for `render reference "<ref>": <cause>`
@@ -102,44 +118,85 @@ pub fn render_ref_each(
     f: &PartFn<'_>,
 ) -> Result<(), RenderError> {
     let path = Path::new(reference);
-    match std::fs::metadata(path) {
-        Err(_) => crate::image::render_image(reference, opts, f),
-        Ok(m) if m.is_dir() => {
-            if is_bundle_dir(path) {
-                if !opts.allowed.bundle_dirs {
-                    return Err(format!(
-                        "cannot render bundle directory {}: not allowed",
-                        catalog::load::go_quote(reference)
-                    )
-                    .into());
-                }
-                let bundle = crate::bundle::render_dir(path, opts.image_ref_template)?;
-                render_bundle(bundle, opts, f)
-            } else {
-                render_catalog_dir(path, opts, f)
+    match source::classify(reference) {
+        Source::Image => render_image(reference, opts, f),
+        Source::BundleDir => {
+            if !opts.allowed.bundle_dirs {
+                return Err(format!(
+                    "cannot render bundle directory {}: not allowed",
+                    catalog::load::go_quote(reference)
+                )
+                .into());
             }
+            let bundle = crate::bundle::render_dir(path, opts.image_ref_template)?;
+            render_bundle(bundle, opts, f)
         }
-        Ok(_) if crate::sqlite::is_sqlite_file(path) => {
+        Source::CatalogDir => render_catalog_dir(path, opts, f),
+        Source::SqliteFile => {
             if !opts.allowed.sqlite_files {
                 return Err("cannot render sqlite file: not allowed".to_string().into());
             }
-            // One load unit per package, so a large index streams.
-            let keep_objects = opts.migrate.needs_objects();
-            crate::sqlite::render_db_each(
-                path,
-                LoadOptions {
-                    keep_objects,
-                    ..Default::default()
-                },
-                &mut |i, cfg| f(i, finish(cfg, opts)?),
-            )
-            .map_err(RenderError::from)
+            render_sqlite(path, opts, f)
         }
-        Ok(_) => Err(format!(
+        Source::OtherFile => Err(format!(
             "ref {} is not a directory: not allowed",
             catalog::load::go_quote(reference)
         )
         .into()),
+    }
+}
+
+/// Render a SQLite index database, one load unit per package so that a
+/// large index streams.
+fn render_sqlite(path: &Path, opts: &RenderOptions<'_>, f: &PartFn<'_>) -> Result<(), RenderError> {
+    if let Some(tell) = opts.on_sqlite {
+        tell();
+    }
+    let keep_objects = opts.migrate.needs_objects();
+    crate::sqlite::render_db_each(
+        path,
+        LoadOptions {
+            keep_objects,
+            ..Default::default()
+        },
+        &mut |i, cfg| f(i, finish(cfg, opts)?),
+    )
+    .map_err(RenderError::from)
+}
+
+/// Render the image `reference` (anything that is not an existing path):
+/// fetch and unpack it, then render what its labels say it holds by the
+/// same code as a directory, so an image and the directory it was built
+/// from give the same output (a bundle image's `image` is the reference).
+fn render_image(
+    reference: &str,
+    opts: &RenderOptions<'_>,
+    f: &PartFn<'_>,
+) -> Result<(), RenderError> {
+    let owned;
+    let puller = match opts.images {
+        Some(p) => p,
+        None => {
+            owned = crate::image::Puller::new(Default::default());
+            &owned
+        }
+    };
+    let image = puller.unpack(reference)?;
+    match source::image_content(&image, reference)? {
+        ImageContent::Catalog(dir) => render_catalog_dir(&dir, opts, f),
+        ImageContent::Bundle => {
+            if !opts.allowed.bundle_images {
+                return Err("cannot render bundle image: not allowed".to_string().into());
+            }
+            let bundle = crate::bundle::render_image_dir(image.root(), reference)?;
+            render_bundle(bundle, opts, f)
+        }
+        ImageContent::SqliteIndex(db) => {
+            if !opts.allowed.sqlite_images {
+                return Err("cannot render sqlite image: not allowed".to_string().into());
+            }
+            render_sqlite(&db, opts, f)
+        }
     }
 }
 
@@ -194,14 +251,4 @@ pub fn render_catalog_dir(
         },
     )
     .map_err(RenderError::from)
-}
-
-/// A directory holding real `manifests` and `metadata` sub-directories.
-fn is_bundle_dir(path: &Path) -> bool {
-    let is_real_dir = |name: &str| {
-        std::fs::symlink_metadata(path.join(name))
-            .map(|m| m.is_dir())
-            .unwrap_or(false)
-    };
-    is_real_dir("manifests") && is_real_dir("metadata")
 }

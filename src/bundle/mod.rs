@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::Value;
 
+pub use metadata::Annotations;
 pub use template::{ImageTemplate, TemplateData, TemplateError};
 
 use crate::catalog::load::{for_each_document, go_errno_text, go_quote};
@@ -64,6 +65,55 @@ pub fn render_image_dir(root: &Path, image: &str) -> Result<Bundle, String> {
     Parsed::read(root)?.into_bundle(image.to_string())
 }
 
+/// Render a bundle directory (unpacked from `image`, or given by the user
+/// with `image` as its reference) together with its annotations, which
+/// `index add` needs for channel membership and the default channel.
+pub fn render_annotated(root: &Path, image: &str) -> Result<(Bundle, Annotations), String> {
+    let parsed = Parsed::read(root)?;
+    let annotations = parsed.annotations.clone();
+    Ok((parsed.into_bundle(image.to_string())?, annotations))
+}
+
+/// The package icon a CSV gives (v1.73 `populatePackageIcons`): its first
+/// `spec.icon`, when that decodes to something. An undecodable icon is only
+/// a warning in v1.73 (discarded), so it is `None` here.
+pub fn csv_icon(csv_json: &str) -> Result<Option<crate::catalog::Icon>, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Csv {
+        spec: Option<Spec>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Spec {
+        icon: Option<Vec<IconDoc>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct IconDoc {
+        base64data: Option<String>,
+        mediatype: Option<String>,
+    }
+    let doc: Csv = serde_json::from_str(csv_json)?;
+    let Some(first) = doc
+        .spec
+        .and_then(|s| s.icon)
+        .and_then(|i| i.into_iter().next())
+    else {
+        return Ok(None);
+    };
+    let data = first.base64data.unwrap_or_default();
+    let mediatype = first.mediatype.unwrap_or_default();
+    let decoded = crate::catalog::model::decode_go_base64(&data)
+        // "Try decoding after removing spaces (this is a problem with the
+        // planetscale operator)", says v1.73.
+        .or_else(|_| crate::catalog::model::decode_go_base64(&data.replace(' ', "")));
+    Ok(match decoded {
+        Ok(bytes) if !bytes.is_empty() => Some(crate::catalog::Icon {
+            data: Some(bytes),
+            mediatype,
+        }),
+        _ => None,
+    })
+}
+
 /// Go's `registry.Bundle` after `bundleParser.Parse`.
 struct Parsed {
     /// The CSV name.
@@ -76,6 +126,7 @@ struct Parsed {
     /// The de-duplicated intermediate list (properties file, then derived).
     properties: Vec<RawProperty>,
     dependencies: Vec<RawProperty>,
+    annotations: Annotations,
 }
 
 impl Parsed {
@@ -90,6 +141,7 @@ impl Parsed {
             crds,
             properties: Vec::new(),
             dependencies: Vec::new(),
+            annotations: Annotations::default(),
         };
         p.all_provided_apis_in_bundle()
             .map_err(|e| format!("error checking provided apis in bundle {}: {e}", p.name))?;
@@ -98,7 +150,8 @@ impl Parsed {
         let Some(annotations) = md.annotations else {
             return Err("Could not find annotations file".into());
         };
-        p.package = annotations.package;
+        p.package = annotations.package.clone();
+        p.annotations = annotations;
         p.dependencies = md.dependencies;
         let derived = p
             .derived_properties()

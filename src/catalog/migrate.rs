@@ -12,7 +12,7 @@ pub const LEVELS: &[(&str, &str)] = &[
 ];
 
 /// Which migrations to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Level(usize);
 
 impl Level {

@@ -11,6 +11,9 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::output::{self, Style};
 
+mod index;
+pub use index::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "opm",
@@ -85,6 +88,10 @@ pub enum Command {
     Generate(GenerateArgs),
     /// serve declarative configs
     Serve(ServeArgs),
+    /// generate operator index container images
+    ///
+    /// Build and edit catalogs as opm v1.73's `index` commands did, on file-based catalogs: `add` places bundles into channels (replaces, semver or semver-skippatch mode), `prune` keeps only some packages, `prune-stranded` drops bundles no channel lists, `rm` deletes packages. Inputs may be file-based catalog images, SQLite index images, catalog directories or .db files; the result is a file-based catalog, written out (--generate) or pushed as a catalog image (--tag) without a container engine.
+    Index(IndexArgs),
     /// Print the opm version
     Version,
     /// Generate the autocompletion script for the specified shell

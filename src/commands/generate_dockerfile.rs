@@ -138,7 +138,7 @@ fn parse_labels(strs: &[String]) -> Result<BTreeMap<&str, &str>, String> {
 
 /// Go's Dockerfile template, rendered (spec §6). Images and labels are
 /// inserted verbatim; `text/template` escapes nothing.
-fn dockerfile_text(
+pub(crate) fn dockerfile_text(
     base: &str,
     builder: &str,
     index_dir: &str,
@@ -193,7 +193,7 @@ fn dockerfile_text(
 }
 
 /// Go's `path/filepath.Clean` on Unix: purely lexical.
-fn go_clean(path: &str) -> String {
+pub(crate) fn go_clean(path: &str) -> String {
     if path.is_empty() {
         return ".".to_string();
     }

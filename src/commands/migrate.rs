@@ -47,13 +47,15 @@ pub fn run(args: MigrateArgs, global: &GlobalFlags) -> CmdResult {
             go_quote(&args.args[1])
         )));
     }
-    super::SqliteNotice::default().before_render(reference);
+    let notice = super::SqliteNotice::default();
+    let on_sqlite = || notice.show();
     let puller = crate::image::Puller::new(super::pull_options(global));
     let opts = RenderOptions {
         migrate: level,
         image_ref_template: None,
         allowed: Allowed::CATALOGS,
         images: Some(&puller),
+        on_sqlite: Some(&on_sqlite),
     };
     let cfg = render_ref(reference, &opts).map_err(|e| {
         fatal(format!(

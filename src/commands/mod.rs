@@ -2,6 +2,8 @@
 //! print; the library modules they call do not.
 
 pub mod generate_dockerfile;
+mod image_push;
+pub mod index;
 pub mod init;
 pub mod migrate;
 pub mod render;
@@ -24,6 +26,7 @@ pub fn run(cli: Cli) -> CmdResult {
             GenerateCommand::Dockerfile(a) => generate_dockerfile::run(a),
         },
         Some(Command::Serve(a)) => serve::run(a, &cli.global),
+        Some(Command::Index(a)) => index::run(a, &cli.global),
         Some(Command::Version) => version(),
         Some(Command::Completion(a)) => {
             use clap::CommandFactory;
@@ -84,21 +87,26 @@ pub(crate) fn write_stdout(
 }
 
 /// Prints v1.73's SQLite deprecation warning (spec §8) the first time a
-/// command renders a SQLite file.
-#[derive(Default)]
+/// command renders a SQLite database (a file or an index image).
 pub(crate) struct SqliteNotice {
-    shown: bool,
+    shown: std::sync::Once,
+}
+
+impl Default for SqliteNotice {
+    fn default() -> Self {
+        SqliteNotice {
+            shown: std::sync::Once::new(),
+        }
+    }
 }
 
 impl SqliteNotice {
-    /// Call before rendering `reference`.
-    pub(crate) fn before_render(&mut self, reference: &str) {
-        if !self.shown && crate::sqlite::is_sqlite_file(std::path::Path::new(reference)) {
-            self.shown = true;
+    pub(crate) fn show(&self) {
+        self.shown.call_once(|| {
             eprint!(
                 "{}",
                 crate::output::logrus_line("warning", crate::sqlite::DEPRECATION_NOTICE)
             );
-        }
+        });
     }
 }

@@ -32,19 +32,20 @@ pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
     let puller = crate::image::Puller::new(super::pull_options(global));
     // Images download together up front; rendering then goes in order.
     puller.prefetch(&args.refs);
+    let notice = super::SqliteNotice::default();
+    let on_sqlite = || notice.show();
     let opts = RenderOptions {
         migrate: level,
         image_ref_template: template.as_ref(),
         allowed: Allowed::ALL,
         images: Some(&puller),
+        on_sqlite: Some(&on_sqlite),
     };
     // Blobs are encoded as they load and written in Go's order at the end;
     // beyond this many bytes they wait in a temporary file, not in memory.
     const MEMORY_BUDGET: usize = 32 << 20;
     let out = SortedOutput::new(format, MEMORY_BUDGET);
-    let mut notice = super::SqliteNotice::default();
     for (r, reference) in args.refs.iter().enumerate() {
-        notice.before_render(reference);
         render_ref_each(reference, &opts, &|unit, cfg| add_unit(&out, r, unit, &cfg)).map_err(
             |e| {
                 fatal(format!(

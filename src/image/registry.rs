@@ -57,7 +57,7 @@ struct Endpoint {
 impl Session {
     pub fn new(opts: &PullOptions, cache: Arc<BlobCache>) -> Result<Session, String> {
         let insecure = opts.use_http || opts.skip_tls_verify;
-        let roots = extra_roots();
+        let roots = extra_roots(opts.ca_file.as_deref());
         let config = |protocol| ClientConfig {
             protocol,
             accept_invalid_certificates: insecure,
@@ -512,13 +512,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// CA certificates to trust besides the system's: `SSL_CERT_FILE`, every
+/// CA certificates to trust besides the system's: `--ca-file`, `SSL_CERT_FILE`, every
 /// file in `SSL_CERT_DIR`, and the `*.crt` of the registry directories
 /// under `/etc/containers/certs.d`, `/etc/docker/certs.d` and
 /// `~/.config/containers/certs.d` (trusted for every registry: one client
 /// serves the run).
-fn extra_roots() -> Vec<Certificate> {
-    let mut files: Vec<PathBuf> = Vec::new();
+fn extra_roots(ca_file: Option<&std::path::Path>) -> Vec<Certificate> {
+    let mut files: Vec<PathBuf> = ca_file.map(PathBuf::from).into_iter().collect();
     if let Some(f) = std::env::var_os("SSL_CERT_FILE") {
         files.push(f.into());
     }

@@ -767,42 +767,8 @@ fn package_icon(
     let Some(csv) = parsed.as_ref().and_then(|(m, _)| m.csv_json()) else {
         return Ok(None);
     };
-    #[derive(serde::Deserialize)]
-    struct Csv {
-        spec: Option<Spec>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Spec {
-        icon: Option<Vec<IconDoc>>,
-    }
-    #[derive(serde::Deserialize)]
-    struct IconDoc {
-        base64data: Option<String>,
-        mediatype: Option<String>,
-    }
-    let doc: Csv = serde_json::from_str(csv)
-        .map_err(|e| format!("unmarshal CSV json for bundle {}: {e}", go_quote(head)))?;
-    let Some(first) = doc
-        .spec
-        .and_then(|s| s.icon)
-        .and_then(|i| i.into_iter().next())
-    else {
-        return Ok(None);
-    };
-    let data = first.base64data.unwrap_or_default();
-    let mediatype = first.mediatype.unwrap_or_default();
-    let decoded = crate::catalog::model::decode_go_base64(&data)
-        // "Try decoding after removing spaces (this is a problem with the
-        // planetscale operator)", says v1.73.
-        .or_else(|_| crate::catalog::model::decode_go_base64(&data.replace(' ', "")));
-    // An undecodable icon is only a warning in v1.73 (discarded by render).
-    match decoded {
-        Ok(bytes) if !bytes.is_empty() => Ok(Some(Icon {
-            data: Some(bytes),
-            mediatype,
-        })),
-        _ => Ok(None),
-    }
+    crate::bundle::csv_icon(csv)
+        .map_err(|e| format!("unmarshal CSV json for bundle {}: {e}", go_quote(head)))
 }
 
 /// `Model.Normalize` as v1.73 applied it: the value compacted (no HTML

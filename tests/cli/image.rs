@@ -676,14 +676,6 @@ fn label_dispatch_errors() {
             .into(),
             "image type could not be determined, found labels\n  a=1\n  b=2",
         ),
-        (
-            [(
-                "operators.operatorframework.io.index.database.v1".to_string(),
-                "/database/index.db".to_string(),
-            )]
-            .into(),
-            "sqlite-based index images are no longer supported, migrate to a file-based catalog: not allowed",
-        ),
     ];
     for (i, (labels, msg)) in cases.into_iter().enumerate() {
         let img = registry::image(&labels, vec![layer.clone()], false);
