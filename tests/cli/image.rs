@@ -20,13 +20,13 @@ const BUNDLES: &[&str] = &[
 
 /// An isolated environment for one opm run: its own HOME, TMPDIR and
 /// image cache, and nothing inherited that could find credentials.
-struct Env {
+pub(super) struct Env {
     dir: tempfile::TempDir,
     vars: Vec<(String, String)>,
 }
 
 impl Env {
-    fn new() -> Env {
+    pub(super) fn new() -> Env {
         let dir = tempfile::Builder::new()
             .prefix("opm-image-test-")
             .tempdir()
@@ -45,18 +45,24 @@ impl Env {
         Env { dir, vars }
     }
 
-    fn path(&self, s: &str) -> PathBuf {
+    pub(super) fn path(&self, s: &str) -> PathBuf {
         self.dir.path().join(s)
     }
 
-    fn set(&mut self, k: &str, v: impl Into<String>) -> &mut Env {
+    pub(super) fn set(&mut self, k: &str, v: impl Into<String>) -> &mut Env {
         self.vars.retain(|(key, _)| key != k);
         self.vars.push((k.into(), v.into()));
         self
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(super) fn run(&self, args: &[&str]) -> Output {
+        self.run_in(&self.path("."), args)
+    }
+
+    /// Run in the working directory `cwd` (commands that write there).
+    pub(super) fn run_in(&self, cwd: &Path, args: &[&str]) -> Output {
         Command::new(opm())
+            .current_dir(cwd)
             .args(args)
             .env_clear()
             .envs(self.vars.iter().map(|(k, v)| (k, v)))
@@ -65,7 +71,7 @@ impl Env {
     }
 
     /// TMPDIR holds nothing once opm is done (the unpack root is removed).
-    fn assert_tmp_clean(&self) {
+    pub(super) fn assert_tmp_clean(&self) {
         let left: Vec<_> = std::fs::read_dir(self.path("tmp"))
             .unwrap()
             .flatten()

@@ -8,6 +8,7 @@ mod cases;
 mod completions;
 mod generate_dockerfile;
 mod image;
+mod index;
 mod init;
 mod registry;
 mod render;
