@@ -146,17 +146,7 @@ pub fn build_and_push_with(
     match target {
         Target::Registry(r) => {
             let (session, runtime) = puller.session()?;
-            let mount_from = match &built.base_ref {
-                Some(ImageRef::Registry(b)) => Some(b),
-                _ => None,
-            };
-            runtime.block_on(session.push(
-                &r,
-                &built.blobs,
-                mount_from,
-                &built.manifest,
-                built.media_type,
-            ))?;
+            runtime.block_on(session.push(&r, &built.blobs, &built.manifest, built.media_type))?;
         }
         Target::Layout(dir, tag) => write_layout(&dir, tag.as_deref(), &built)?,
     }
@@ -174,7 +164,6 @@ struct Built {
     manifest: Vec<u8>,
     media_type: &'static str,
     digest: Digest,
-    base_ref: Option<ImageRef>,
     /// Holds the new layer's file when no persistent cache is used.
     _layer: tempfile::TempDir,
 }
@@ -220,6 +209,10 @@ fn build(img: &CatalogImage, puller: &Puller) -> Result<Built, String> {
                 digest: digest.clone(),
                 size: *size,
                 data: BlobData::File(path.clone()),
+                from: match &base_ref {
+                    Some(ImageRef::Registry(b)) => Some(b.clone()),
+                    _ => None,
+                },
             });
         }
     }
@@ -237,6 +230,7 @@ fn build(img: &CatalogImage, puller: &Puller) -> Result<Built, String> {
         digest: layer.digest.clone(),
         size: layer.size,
         data: BlobData::File(layer_path),
+        from: None,
     });
     let (media_type, config_type) = if docker {
         (manifest::DOCKER_MANIFEST, DOCKER_CONFIG)
@@ -256,13 +250,13 @@ fn build(img: &CatalogImage, puller: &Puller) -> Result<Built, String> {
         digest: config_digest,
         size: config.len() as u64,
         data: BlobData::Bytes(config.into()),
+        from: None,
     });
     Ok(Built {
         digest: Digest::of(&manifest),
         blobs,
         manifest,
         media_type,
-        base_ref,
         _layer: layer_dir,
     })
 }

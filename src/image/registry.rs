@@ -270,14 +270,13 @@ impl Session {
     /// manifest. The tag moves only with the manifest, which is sent last,
     /// so a push that fails on the way leaves the tag where it was.
     ///
-    /// Blobs the repository already has (a `HEAD` answers) are skipped;
-    /// with `mount_from` on the same registry a blob is first offered as a
-    /// cross-repository mount, and uploaded only when the mount is refused.
+    /// Blobs the repository already has (a `HEAD` answers) are skipped; a
+    /// blob whose `from` repository is on the same registry is first offered
+    /// as a cross-repository mount, and uploaded only when that is refused.
     pub async fn push(
         &self,
         target: &Reference,
         blobs: &[PushBlob],
-        mount_from: Option<&Reference>,
         manifest: &[u8],
         media_type: &str,
     ) -> Result<(), String> {
@@ -286,10 +285,12 @@ impl Session {
         let fail = |e: String| format!("pushing {dest}: {e}");
         let ep = self.endpoint(target, &oref).await.map_err(fail)?;
         let client = self.client(&ep);
-        let mount = mount_from
-            .filter(|m| m.domain == target.domain && m.path != target.path)
-            .map(|m| oci_ref(m).0);
         let uploads = blobs.iter().map(|b| async {
+            let mount = b
+                .from
+                .as_ref()
+                .filter(|m| m.domain == target.domain && m.path != target.path)
+                .map(|m| oci_ref(m).0);
             let digest = b.digest.to_string();
             let what =
                 |e: &OciDistributionError| format!("uploading blob {digest}: {}", describe(e));
@@ -446,6 +447,8 @@ pub struct PushBlob {
     pub digest: Digest,
     pub size: u64,
     pub data: BlobData,
+    /// A repository known to hold the blob, to mount it from.
+    pub from: Option<Reference>,
 }
 
 pub enum BlobData {
@@ -578,6 +581,18 @@ fn describe(e: &OciDistributionError) -> String {
                 "unable to retrieve auth token: invalid username/password: {}",
                 reason.trim()
             )
+        }
+        // A refusal the client turned into a plain HTTP error (a blob's
+        // HEAD has no body to read the registry's words from).
+        OciDistributionError::RequestError(e)
+            if e.status() == Some(http::StatusCode::UNAUTHORIZED) =>
+        {
+            "authentication required".into()
+        }
+        OciDistributionError::RequestError(e)
+            if e.status() == Some(http::StatusCode::FORBIDDEN) =>
+        {
+            "requested access to the resource is denied".into()
         }
         OciDistributionError::RequestError(e) => error_chain(e),
         other => other.to_string(),

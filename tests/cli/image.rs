@@ -20,13 +20,13 @@ const BUNDLES: &[&str] = &[
 
 /// An isolated environment for one opm run: its own HOME, TMPDIR and
 /// image cache, and nothing inherited that could find credentials.
-struct Env {
+pub struct Env {
     dir: tempfile::TempDir,
     vars: Vec<(String, String)>,
 }
 
 impl Env {
-    fn new() -> Env {
+    pub fn new() -> Env {
         let dir = tempfile::Builder::new()
             .prefix("opm-image-test-")
             .tempdir()
@@ -45,17 +45,17 @@ impl Env {
         Env { dir, vars }
     }
 
-    fn path(&self, s: &str) -> PathBuf {
+    pub fn path(&self, s: &str) -> PathBuf {
         self.dir.path().join(s)
     }
 
-    fn set(&mut self, k: &str, v: impl Into<String>) -> &mut Env {
+    pub fn set(&mut self, k: &str, v: impl Into<String>) -> &mut Env {
         self.vars.retain(|(key, _)| key != k);
         self.vars.push((k.into(), v.into()));
         self
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub fn run(&self, args: &[&str]) -> Output {
         Command::new(opm())
             .args(args)
             .env_clear()
@@ -431,7 +431,7 @@ fn blob_gets_for(log: &Path, repo: &str, skip: usize) -> usize {
 
 // ---- credentials and TLS ----
 
-fn auth_b64() -> String {
+pub fn auth_b64() -> String {
     use std::io::Write;
     // base64 of "user:password" without a base64 crate in the tests.
     let raw = format!("{}:{}", registry::USER, registry::PASSWORD);
@@ -471,7 +471,7 @@ fn assert_renders(env: &Env, r: &str, extra: &[&str]) {
     assert_renders_bundle(env, r, "l5-operator-0.0.2", extra);
 }
 
-fn config_with_auth(host: &str) -> String {
+pub fn config_with_auth(host: &str) -> String {
     format!(r#"{{"auths":{{"{host}":{{"auth":"{}"}}}}}}"#, auth_b64())
 }
 
