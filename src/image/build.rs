@@ -140,6 +140,13 @@ pub fn build_and_push_with(
             check_layout_dest(&dir)?;
             Target::Layout(dir, tag)
         }
+        // The manifest's digest is only known once it is built: a digest
+        // reference could not name it.
+        ImageRef::Registry(r) if r.digest.is_some() => {
+            return Err(format!(
+                "cannot push to {dest}: a destination is a tag, not a digest"
+            ));
+        }
         ImageRef::Registry(r) => Target::Registry(r),
     };
     let built = build(img, puller)?;
@@ -663,15 +670,18 @@ fn put_blobs(dir: &Path, built: &Built) -> Result<(), String> {
             return Ok(());
         }
         let tmp = blobs.join(format!(".{}.partial", digest.hex()));
+        // Copied, not linked: cache files are private (0600) and a layout
+        // is meant to be shared.
         let done = match data {
             BlobData::Bytes(b) => fs::write(&tmp, b),
-            // A hard link where the file system allows (blobs never change
-            // in place), else a copy.
-            BlobData::File(src) => {
-                fs::hard_link(src, &tmp).or_else(|_| fs::copy(src, &tmp).map(|_| ()))
-            }
+            BlobData::File(src) => fs::copy(src, &tmp).map(|_| ()),
         };
-        done.and_then(|()| fs::rename(&tmp, &dest)).map_err(|e| {
+        done.and_then(|()| {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644))
+        })
+        .and_then(|()| fs::rename(&tmp, &dest))
+        .map_err(|e| {
             let _ = fs::remove_file(&tmp);
             format!("write blob {}: {e}", dest.display())
         })

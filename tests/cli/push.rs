@@ -234,6 +234,17 @@ fn oci_layout_written_whole_and_read_back() {
         render(&env, &[one.to_str().unwrap()])
     );
 
+    // An empty directory becomes the layout.
+    let empty = env.path("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let at_empty = format!("oci:{}", empty.display());
+    build::build_and_push(&img, &at_empty, &o).unwrap();
+    assert_eq!(render(&env, &[&at_empty]), want);
+
+    // A registry destination by digest cannot be written.
+    let err = build::build_and_push(&img, &format!("127.0.0.1:1/x@{d1}"), &o).unwrap_err();
+    assert!(err.contains("not a digest"), "{err}");
+
     // A directory that is not a layout is refused and left alone.
     let busy = env.path("busy");
     std::fs::create_dir_all(&busy).unwrap();
@@ -339,3 +350,4 @@ fn tls_push_child() {
         }
     }
 }
+
