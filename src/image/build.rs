@@ -33,7 +33,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::digest::{Digest, HashingWriter};
-use super::manifest::{self, OCI_INDEX, OCI_MANIFEST};
+use super::manifest::{
+    self, DOCKER_CONFIG, DOCKER_LAYER_GZIP, OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST,
+};
 use super::reference::{self, ImageRef};
 use super::registry::{BlobData, PushBlob};
 use super::{LABEL_CONFIGS, PullOptions, Puller};
@@ -42,11 +44,6 @@ use super::{LABEL_CONFIGS, PullOptions, Puller};
 pub const CONFIGS_PATH: &str = "/configs";
 /// Where a pre-built serve cache lives in the image.
 pub const CACHE_PATH: &str = "/tmp/cache";
-
-pub const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
-pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
@@ -376,15 +373,8 @@ fn append_tree<W: Write>(
         h
     };
     let add_err = |name: &str, e: std::io::Error| format!("add {name} to the catalog layer: {e}");
-    let dir_name = format!("{prefix}/");
-    tar.append_data(
-        &mut header(tar::EntryType::Directory, 0o755, 0),
-        &dir_name,
-        std::io::empty(),
-    )
-    .map_err(|e| add_err(&dir_name, e))?;
+    // The walk starts with `src` itself, which becomes `prefix/`.
     for entry in walkdir::WalkDir::new(src)
-        .min_depth(1)
         .follow_links(false)
         .sort_by_file_name()
     {
@@ -393,7 +383,10 @@ fn append_tree<W: Write>(
         let rel = rel
             .to_str()
             .ok_or_else(|| format!("{}: file name is not UTF-8", entry.path().display()))?;
-        let name = format!("{prefix}/{rel}");
+        let name = match rel {
+            "" => prefix.to_string(),
+            rel => format!("{prefix}/{rel}"),
+        };
         let ft = entry.file_type();
         if ft.is_dir() {
             let name = format!("{name}/");

@@ -350,4 +350,3 @@ fn tls_push_child() {
         }
     }
 }
-
