@@ -285,6 +285,12 @@ impl Session {
         let fail = |e: String| format!("pushing {dest}: {e}");
         let ep = self.endpoint(target, &oref).await.map_err(fail)?;
         let client = self.client(&ep);
+        // The ping asked for pull rights; push rights are asked for now, so
+        // that a refusal says so before any blob is sent.
+        client
+            .auth(&oref, &ep.auth, RegistryOperation::Push)
+            .await
+            .map_err(|e| fail(describe(&e)))?;
         let uploads = blobs.iter().map(|b| async {
             let mount = b
                 .from

@@ -234,6 +234,16 @@ fn oci_layout_written_whole_and_read_back() {
         render(&env, &[one.to_str().unwrap()])
     );
 
+    // Writing a tag again replaces that image only.
+    build::build_and_push(&img2, &dest, &o).unwrap();
+    assert_eq!(
+        render(&env, &[&dest]),
+        render(&env, &[one.to_str().unwrap()])
+    );
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
+
     // An empty directory becomes the layout.
     let empty = env.path("empty");
     std::fs::create_dir_all(&empty).unwrap();
