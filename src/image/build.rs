@@ -775,6 +775,30 @@ mod tests {
     }
 
     #[test]
+    fn serve_cache_ships_under_tmp_cache() {
+        let d = catalog();
+        let cache = tempfile::tempdir().unwrap();
+        fs::write(cache.path().join("digest"), b"abc").unwrap();
+        let mut image = img(d.path());
+        image.cache_dir = Some(cache.path());
+        let out = tempfile::tempdir().unwrap();
+        let layer = write_layer(&image, &out.path().join("l")).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let l = super::super::unpack::Layer {
+            path: out.path().join("l"),
+            digest: Some(layer.digest),
+            size: Some(layer.size),
+            diff_id: Some(layer.diff_id),
+        };
+        super::super::unpack::apply_layers(&[l], root.path(), 1 << 20).unwrap();
+        assert_eq!(
+            fs::read(root.path().join("tmp/cache/digest")).unwrap(),
+            b"abc"
+        );
+        assert!(root.path().join("configs/pkg-a/catalog.yaml").is_file());
+    }
+
+    #[test]
     fn config_extends_the_base() {
         let d = catalog();
         let base = br#"{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Labels":{"a":"1"},"User":"1001"},"rootfs":{"type":"layers","diff_ids":["sha256:aa"]},"history":[{"created_by":"x"}]}"#;
