@@ -12,6 +12,7 @@
 //! blocking functions.
 
 pub mod auth;
+pub mod build;
 pub mod cache;
 pub mod digest;
 pub mod local;
@@ -70,6 +71,11 @@ impl PullOptions {
 /// A fetched image: its labels and its layers as local files.
 pub struct Pulled {
     pub labels: BTreeMap<String, String>,
+    /// The image manifest as stored (never an index: that was resolved to
+    /// one platform); `None` for a Docker archive, which has none.
+    pub manifest: Option<Vec<u8>>,
+    /// The image config as stored.
+    pub config: Vec<u8>,
     pub layers: Vec<unpack::Layer>,
     /// A directory the layer files live in, removed with the image.
     _keep: Option<tempfile::TempDir>,
@@ -161,17 +167,19 @@ impl Puller {
         }
     }
 
+    /// A registry session on this run's blob cache, and a runtime to drive it.
+    fn session(&self) -> Result<(registry::Session, tokio::runtime::Runtime), String> {
+        let cache = self.blob_cache()?;
+        let session = registry::Session::new(&self.opts, cache)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("start async runtime: {e}"))?;
+        Ok((session, runtime))
+    }
+
     fn fetch_remote(&self, refs: &[(String, reference::Reference)]) -> Vec<Result<Pulled, String>> {
-        let setup = || -> Result<_, String> {
-            let cache = self.blob_cache()?;
-            let session = registry::Session::new(&self.opts, cache)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| format!("start async runtime: {e}"))?;
-            Ok((session, runtime))
-        };
-        let (session, runtime) = match setup() {
+        let (session, runtime) = match self.session() {
             Ok(s) => s,
             Err(e) => return refs.iter().map(|_| Err(e.clone())).collect(),
         };

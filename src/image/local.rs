@@ -75,6 +75,8 @@ pub fn oci_layout(dir: &Path, tag: Option<&str>) -> Result<Pulled, String> {
                     .collect::<Result<Vec<_>, String>>()?;
                 return Ok(Pulled {
                     labels: config.labels(),
+                    manifest: Some(data),
+                    config: config_data,
                     layers,
                     _keep: None,
                 });
@@ -221,6 +223,8 @@ pub fn docker_archive(file: &Path, image: Option<&str>, max_bytes: u64) -> Resul
     let labels: BTreeMap<String, String> = config.labels();
     Ok(Pulled {
         labels,
+        manifest: None,
+        config: config_data,
         layers,
         _keep: Some(dir),
     })

@@ -152,13 +152,7 @@ impl Session {
 
     /// Pull `r`: manifest, config and layers into the cache.
     pub async fn pull(&self, r: &Reference) -> Result<Pulled, String> {
-        let tag = r.tag.clone().unwrap_or_else(|| "latest".into());
-        let oref = match &r.digest {
-            Some(d) => {
-                oci_client::Reference::with_digest(r.domain.clone(), r.path.clone(), d.clone())
-            }
-            None => oci_client::Reference::with_tag(r.domain.clone(), r.path.clone(), tag.clone()),
-        };
+        let (oref, tag) = oci_ref(r);
         // GO QUIRK (spec §4.2): errors read like containers/image's:
         // `initializing source docker://<ref>: reading manifest <tag> in <name>: <registry's words>`.
         let source = format!("docker://{}", familiar(r, &tag));
@@ -191,14 +185,14 @@ impl Session {
                 (Some(ep), data.to_vec())
             }
         };
-        let (config_desc, layers) = match Manifest::parse(&top).map_err(init)? {
-            Manifest::Image { config, layers } => (config, layers),
+        let (config_desc, layers, image_manifest) = match Manifest::parse(&top).map_err(init)? {
+            Manifest::Image { config, layers } => (config, layers, top),
             Manifest::Index { docker, manifests } => {
                 let chosen = manifest::choose_platform(&manifests, docker)
                     .map_err(|e| format!("choosing an image from manifest list {source}: {e}"))?;
                 let data = self.small_blob(r, &oref, &mut ep, chosen, true).await?;
                 match Manifest::parse(&data)? {
-                    Manifest::Image { config, layers } => (config, layers),
+                    Manifest::Image { config, layers } => (config, layers, data),
                     Manifest::Index { .. } => {
                         return Err(format!(
                             "manifest {} chosen from the index of {source} is itself an index",
@@ -256,6 +250,8 @@ impl Session {
         let diff_ids = config.diff_ids();
         Ok(Pulled {
             labels: config.labels(),
+            manifest: Some(image_manifest),
+            config: config_data,
             layers: wanted
                 .into_iter()
                 .enumerate()
@@ -268,6 +264,78 @@ impl Session {
                 .collect(),
             _keep: None,
         })
+    }
+
+    /// Push an image to `target`: every blob the registry lacks, then the
+    /// manifest. The tag moves only with the manifest, which is sent last,
+    /// so a push that fails on the way leaves the tag where it was.
+    ///
+    /// Blobs the repository already has (a `HEAD` answers) are skipped; a
+    /// blob whose `from` repository is on the same registry is first offered
+    /// as a cross-repository mount, and uploaded only when that is refused.
+    pub async fn push(
+        &self,
+        target: &Reference,
+        blobs: &[PushBlob],
+        manifest: &[u8],
+        media_type: &str,
+    ) -> Result<(), String> {
+        let (oref, tag) = oci_ref(target);
+        let dest = format!("docker://{}", familiar(target, &tag));
+        let fail = |e: String| format!("pushing {dest}: {e}");
+        let ep = self.endpoint(target, &oref).await.map_err(fail)?;
+        let client = self.client(&ep);
+        // The ping asked for pull rights; push rights are asked for now, so
+        // that a refusal says so before any blob is sent.
+        client
+            .auth(&oref, &ep.auth, RegistryOperation::Push)
+            .await
+            .map_err(|e| fail(describe(&e)))?;
+        let uploads = blobs.iter().map(|b| async {
+            let mount = b
+                .from
+                .as_ref()
+                .filter(|m| m.domain == target.domain && m.path != target.path)
+                .map(|m| oci_ref(m).0);
+            let digest = b.digest.to_string();
+            let what =
+                |e: &OciDistributionError| format!("uploading blob {digest}: {}", describe(e));
+            if client
+                .blob_exists(&oref, &digest)
+                .await
+                .map_err(|e| what(&e))?
+            {
+                return Ok(());
+            }
+            if let Some(src) = &mount
+                && client.mount_blob(&oref, src, &digest).await.is_ok()
+            {
+                return Ok(());
+            }
+            match &b.data {
+                BlobData::Bytes(data) => client.push_blob(&oref, data.clone(), &digest).await,
+                BlobData::File(path) => {
+                    let file = tokio::fs::File::open(path).await.map_err(|e| {
+                        format!("uploading blob {digest}: open {}: {e}", path.display())
+                    })?;
+                    client
+                        .push_blob_stream(&oref, file_stream(file), &digest, Some(b.size))
+                        .await
+                }
+            }
+            .map(|_| ())
+            .map_err(|e| what(&e))
+        });
+        for r in futures_util::future::join_all(uploads).await {
+            r.map_err(fail)?;
+        }
+        let content_type = http::HeaderValue::from_str(media_type)
+            .map_err(|e| fail(format!("manifest media type {media_type:?}: {e}")))?;
+        client
+            .push_manifest_raw(&oref, manifest.to_vec(), content_type)
+            .await
+            .map_err(|e| fail(format!("writing manifest: {}", describe(&e))))?;
+        Ok(())
     }
 
     /// A manifest or config named by `desc`: from the cache, or fetched,
@@ -380,6 +448,58 @@ impl Session {
     }
 }
 
+/// A blob to push: its digest and size, and where its bytes are.
+pub struct PushBlob {
+    pub digest: Digest,
+    pub size: u64,
+    pub data: BlobData,
+    /// A repository known to hold the blob, to mount it from.
+    pub from: Option<Reference>,
+}
+
+pub enum BlobData {
+    Bytes(bytes::Bytes),
+    File(PathBuf),
+}
+
+/// The client's reference for `r`, and the tag (`latest` when none).
+fn oci_ref(r: &Reference) -> (oci_client::Reference, String) {
+    let tag = r.tag.clone().unwrap_or_else(|| "latest".into());
+    let oref = match &r.digest {
+        Some(d) => oci_client::Reference::with_digest(r.domain.clone(), r.path.clone(), d.clone()),
+        None => oci_client::Reference::with_tag(r.domain.clone(), r.path.clone(), tag.clone()),
+    };
+    (oref, tag)
+}
+
+/// A file as a stream of chunks, for uploads that do not hold a layer in
+/// memory.
+fn file_stream(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = oci_client::errors::Result<bytes::Bytes>> + Send + 'static {
+    futures_util::stream::try_unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        // One request per chunk: fill each up to the client's chunk size.
+        let mut buf = vec![0u8; 4 << 20];
+        let mut n = 0;
+        while n < buf.len() {
+            let got = file
+                .read(&mut buf[n..])
+                .await
+                .map_err(|e| OciDistributionError::GenericError(Some(format!("read blob: {e}"))))?;
+            if got == 0 {
+                break;
+            }
+            n += got;
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.truncate(n);
+        Ok(Some((bytes::Bytes::from(buf), file)))
+    })
+}
+
 fn oci_descriptor(d: &Descriptor) -> OciDescriptor {
     OciDescriptor {
         media_type: d.media_type.clone(),
@@ -467,6 +587,18 @@ fn describe(e: &OciDistributionError) -> String {
                 "unable to retrieve auth token: invalid username/password: {}",
                 reason.trim()
             )
+        }
+        // A refusal the client turned into a plain HTTP error (a blob's
+        // HEAD has no body to read the registry's words from).
+        OciDistributionError::RequestError(e)
+            if e.status() == Some(http::StatusCode::UNAUTHORIZED) =>
+        {
+            "authentication required".into()
+        }
+        OciDistributionError::RequestError(e)
+            if e.status() == Some(http::StatusCode::FORBIDDEN) =>
+        {
+            "requested access to the resource is denied".into()
         }
         OciDistributionError::RequestError(e) => error_chain(e),
         other => other.to_string(),

@@ -20,13 +20,13 @@ const BUNDLES: &[&str] = &[
 
 /// An isolated environment for one opm run: its own HOME, TMPDIR and
 /// image cache, and nothing inherited that could find credentials.
-pub(super) struct Env {
+pub struct Env {
     dir: tempfile::TempDir,
     vars: Vec<(String, String)>,
 }
 
 impl Env {
-    pub(super) fn new() -> Env {
+    pub fn new() -> Env {
         let dir = tempfile::Builder::new()
             .prefix("opm-image-test-")
             .tempdir()
@@ -45,22 +45,22 @@ impl Env {
         Env { dir, vars }
     }
 
-    pub(super) fn path(&self, s: &str) -> PathBuf {
+    pub fn path(&self, s: &str) -> PathBuf {
         self.dir.path().join(s)
     }
 
-    pub(super) fn set(&mut self, k: &str, v: impl Into<String>) -> &mut Env {
+    pub fn set(&mut self, k: &str, v: impl Into<String>) -> &mut Env {
         self.vars.retain(|(key, _)| key != k);
         self.vars.push((k.into(), v.into()));
         self
     }
 
-    pub(super) fn run(&self, args: &[&str]) -> Output {
+    pub fn run(&self, args: &[&str]) -> Output {
         self.run_in(&self.path("."), args)
     }
 
     /// Run in the working directory `cwd` (commands that write there).
-    pub(super) fn run_in(&self, cwd: &Path, args: &[&str]) -> Output {
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Output {
         Command::new(opm())
             .current_dir(cwd)
             .args(args)
@@ -71,7 +71,7 @@ impl Env {
     }
 
     /// TMPDIR holds nothing once opm is done (the unpack root is removed).
-    pub(super) fn assert_tmp_clean(&self) {
+    pub fn assert_tmp_clean(&self) {
         let left: Vec<_> = std::fs::read_dir(self.path("tmp"))
             .unwrap()
             .flatten()
@@ -437,7 +437,7 @@ fn blob_gets_for(log: &Path, repo: &str, skip: usize) -> usize {
 
 // ---- credentials and TLS ----
 
-fn auth_b64() -> String {
+pub fn auth_b64() -> String {
     use std::io::Write;
     // base64 of "user:password" without a base64 crate in the tests.
     let raw = format!("{}:{}", registry::USER, registry::PASSWORD);
@@ -477,7 +477,7 @@ fn assert_renders(env: &Env, r: &str, extra: &[&str]) {
     assert_renders_bundle(env, r, "l5-operator-0.0.2", extra);
 }
 
-fn config_with_auth(host: &str) -> String {
+pub fn config_with_auth(host: &str) -> String {
     format!(r#"{{"auths":{{"{host}":{{"auth":"{}"}}}}}}"#, auth_b64())
 }
 

@@ -10,6 +10,7 @@ mod generate_dockerfile;
 mod image;
 mod index;
 mod init;
+mod push;
 mod registry;
 mod render;
 mod serve;
