@@ -1,17 +1,22 @@
 //! Building a catalog image from a directory and pushing it, for the
-//! commands that publish catalogs (`index add|prune|rm --tag`).
+//! commands that publish catalogs (`index add|prune|prune-stranded|rm
+//! --tag`): the image that `opm generate dockerfile` describes, built
+//! in-process (`crate::image::build`), with no container engine.
 
 use std::path::Path;
 
 use crate::image::Puller;
+use crate::image::build::{CatalogImage, build_and_push_with};
 
 /// Build the catalog image of `configs` on `base_image` and push it to
-/// `tag`; returns the manifest digest.
+/// `tag` (a registry reference, or `oci:DIR[:TAG]`); returns the manifest
+/// digest.
 pub fn push_catalog(
-    _configs: &Path,
-    _base_image: &str,
+    configs: &Path,
+    base_image: &str,
     tag: &str,
-    _puller: &Puller,
+    puller: &Puller,
 ) -> Result<String, String> {
-    Err(format!("pushing {tag}: not implemented yet"))
+    let image = CatalogImage::as_dockerfile(configs, base_image, &Default::default());
+    build_and_push_with(&image, tag, puller)
 }

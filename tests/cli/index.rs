@@ -557,3 +557,160 @@ fn usage_errors_as_v1_73() {
         assert_eq!(error_line(&stderr(&o)).as_deref(), Some(*want), "{args:?}");
     }
 }
+
+/// `index add --tag` builds the catalog image in-process and pushes it:
+/// its render equals the `--generate` catalog, and `opm serve` starts on
+/// the `/configs` it ships.
+#[test]
+fn tag_pushes_a_catalog_image() {
+    let env = Env::new();
+    let host = pushed();
+    let b = bundles_of("replaces-graph", host);
+    let generated = catalog_of(&env, "replaces-graph");
+    let tag = format!("{host}/index-test/pushed:v1");
+    let o = env.run(&[
+        "index",
+        "add",
+        "--use-http",
+        "--bundles",
+        &b,
+        "--binary-image",
+        "scratch",
+        "--tag",
+        &tag,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pushed_render = env.run(&["render", &tag, "--use-http", "-o", "yaml"]);
+    assert!(pushed_render.status.success(), "{}", stderr(&pushed_render));
+    let dir_render = env.run(&["render", generated.to_str().unwrap(), "-o", "yaml"]);
+    assert_eq!(stdout(&pushed_render), stdout(&dir_render));
+
+    // The same as an OCI layout on disk; serve starts on its /configs.
+    let layout = env.path("layout");
+    let oci = format!("oci:{}:v1", layout.display());
+    let o = env.run(&[
+        "index",
+        "add",
+        "--bundles",
+        &b,
+        "--use-http",
+        "-i",
+        "scratch",
+        "-t",
+        &oci,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = env.run(&["render", &oci, "-o", "yaml"]);
+    assert_eq!(stdout(&o), stdout(&dir_render));
+    let configs = env.path("unpacked");
+    unpack_last_layer(&layout, &configs);
+    let o = env.run(&[
+        "serve",
+        configs.join("configs").to_str().unwrap(),
+        "--cache-only",
+        "--cache-dir",
+        env.path("serve-cache").to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success(),
+        "serve on the shipped /configs: {}",
+        stderr(&o)
+    );
+}
+
+/// Untar the newest layer of the single image of an OCI layout.
+fn unpack_last_layer(layout: &Path, to: &Path) {
+    let blob = |d: &str| {
+        layout
+            .join("blobs/sha256")
+            .join(d.trim_start_matches("sha256:"))
+    };
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(blob(index["manifests"][0]["digest"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    let last = layers.last().unwrap()["digest"].as_str().unwrap();
+    let gz = std::fs::File::open(blob(last)).unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(gz))
+        .unpack(to)
+        .unwrap();
+}
+
+/// A push to the TLS registry with htpasswd auth takes the credentials of
+/// the auth file, as pulls do; without them nothing is pushed.
+#[test]
+fn tag_push_with_credentials_over_tls() {
+    let reg = registry();
+    pushed();
+    // The TLS registry shares the plain one's storage: bundles are pulled
+    // and the catalog pushed over TLS, with the same credentials.
+    let b = bundles_of("semver-default-1", &reg.tls);
+    let tag = format!("{}/index-test/tls:v1", reg.tls);
+    let mut env = Env::new();
+    env.set("SSL_CERT_FILE", reg.ca_pem.display().to_string());
+    let o = env.run(&[
+        "index",
+        "add",
+        "--bundles",
+        &b,
+        "-i",
+        "scratch",
+        "-t",
+        &tag,
+        "--mode",
+        "semver",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "pushed without credentials");
+    std::fs::write(
+        env.path("auth.json"),
+        super::image::config_with_auth(&reg.tls),
+    )
+    .unwrap();
+    env.set(
+        "REGISTRY_AUTH_FILE",
+        env.path("auth.json").display().to_string(),
+    );
+    let o = env.run(&[
+        "index",
+        "add",
+        "--bundles",
+        &b,
+        "-i",
+        "scratch",
+        "-t",
+        &tag,
+        "--mode",
+        "semver",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = env.run(&["render", &tag, "-o", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("syn-dflt.v2.0.0"));
+}
+
+/// A pull that fails leaves the tag unpushed.
+#[test]
+fn failed_add_pushes_nothing() {
+    let env = Env::new();
+    let host = pushed();
+    let tag = format!("{host}/index-test/never:v1");
+    let bundles = format!("{host}/synthetic/syn-graph-1.0.0:v1,{host}/synthetic/missing:v1");
+    let o = env.run(&[
+        "index",
+        "add",
+        "--use-http",
+        "-b",
+        &bundles,
+        "-i",
+        "scratch",
+        "-t",
+        &tag,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = env.run(&["render", &tag, "--use-http"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("manifest unknown"), "{}", stderr(&o));
+}
