@@ -185,12 +185,22 @@ fn add(a: IndexAddArgs, global: &GlobalFlags) -> CmdResult {
     let mut refs = bundles.clone();
     refs.push(a.from_index.clone());
     puller.prefetch(&refs);
-    let mut cfg = load_index(&a.from_index, &puller)?;
-
+    // The index and the bundles are unpacked and parsed side by side.
+    let (cfg, read) = rayon::join(
+        || load_index(&a.from_index, &puller),
+        || {
+            use rayon::prelude::*;
+            bundles
+                .par_iter()
+                .map(|r| read_bundle(r, &puller))
+                .collect::<Vec<_>>()
+        },
+    );
+    let mut cfg = cfg?;
     let mut new = Vec::new();
     let mut errs = Vec::new();
-    for r in &bundles {
-        match read_bundle(r, &puller) {
+    for r in read {
+        match r {
             Ok(b) => new.push(b),
             Err(e) => errs.push(e),
         }
