@@ -90,7 +90,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// generate operator index container images
     ///
-    /// Build and edit catalogs as opm v1.73's `index` commands did, on file-based catalogs: `add` places bundles into channels (replaces, semver or semver-skippatch mode), `prune` keeps only some packages, `prune-stranded` drops bundles no channel lists, `rm` deletes packages. Inputs may be file-based catalog images, SQLite index images, catalog directories or .db files; the result is a file-based catalog, written out (--generate) or pushed as a catalog image (--tag) without a container engine.
+    /// Build and edit catalogs as opm v1.73's `index` commands did, on file-based catalogs: `add` places bundles into channels (replaces, semver or semver-skippatch mode), `prune` keeps only some packages, `prune-stranded` drops bundles no channel lists, `rm` deletes packages. Inputs may be file-based catalog images, SQLite index images, catalog directories or .db files; the result is a file-based catalog, written out (--generate) or pushed as a catalog image (--tag) without a container engine. v1.73's flags are kept (-c/-u/-p are accepted, with no engine to drive); docs/index.md maps each of them and says where results differ.
     Index(IndexArgs),
     /// Print the opm version
     Version,
