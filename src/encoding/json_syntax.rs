@@ -10,14 +10,36 @@
 /// offset, or `None` when the value is well-formed. Input that ends early is
 /// Go's `unexpected EOF` (what `json.Decoder` reports for a stream).
 pub fn first_error(data: &[u8]) -> Option<(String, usize)> {
-    let mut s = Scanner { b: data, i: 0 };
-    s.ws();
-    s.value().err()
+    // The scan recurses once per nesting level, up to Go's limit: it runs
+    // on a thread of its own with room for that, whatever the caller's
+    // stack (rayon workers have 2 MiB). Only reached once parsing failed.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(SCAN_STACK)
+            .spawn_scoped(scope, || {
+                let mut s = Scanner {
+                    b: data,
+                    i: 0,
+                    depth: 0,
+                };
+                s.ws();
+                s.value().err()
+            })
+            .ok()
+            .and_then(|h| h.join().ok())
+            .flatten()
+    })
 }
+
+/// Go's `maxNestingDepth`: deeper input is a syntax error.
+const MAX_DEPTH: usize = 10_000;
+/// Enough stack for `MAX_DEPTH` levels of `value` → `array`/`object`.
+const SCAN_STACK: usize = 64 << 20;
 
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
+    depth: usize,
 }
 
 type Res = Result<(), (String, usize)>;
@@ -93,8 +115,25 @@ impl Scanner<'_> {
         }
     }
 
-    fn object(&mut self) -> Res {
+    /// Enter an object or array: Go fails past its nesting limit, at the
+    /// byte after the opening bracket.
+    fn enter(&mut self) -> Res {
         self.i += 1;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(("exceeded max depth".to_string(), self.i));
+        }
+        Ok(())
+    }
+
+    fn object(&mut self) -> Res {
+        self.enter()?;
+        let r = self.object_body();
+        self.depth -= 1;
+        r
+    }
+
+    fn object_body(&mut self) -> Res {
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -128,7 +167,13 @@ impl Scanner<'_> {
     }
 
     fn array(&mut self) -> Res {
-        self.i += 1;
+        self.enter()?;
+        let r = self.array_body();
+        self.depth -= 1;
+        r
+    }
+
+    fn array_body(&mut self) -> Res {
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
@@ -241,6 +286,22 @@ mod tests {
 
     fn msg(s: &str) -> String {
         first_error(s.as_bytes()).map(|e| e.0).unwrap_or_default()
+    }
+
+    #[test]
+    fn nesting_past_go_limit_is_an_error_not_a_crash() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(first_error(deep(10_000).as_bytes()), None);
+        assert_eq!(
+            first_error(deep(10_001).as_bytes()),
+            Some(("exceeded max depth".to_string(), 10_001))
+        );
+        // Far deeper than any stack would allow recursing through.
+        let obj = format!("{{\"a\":{}", deep(1_000_000));
+        assert_eq!(
+            first_error(obj.as_bytes()),
+            Some(("exceeded max depth".to_string(), 10_005))
+        );
     }
 
     #[test]
