@@ -199,3 +199,30 @@ fn migrate_writes_one_folder_per_package() {
         "{\n    \"schema\": \"x.custom\"\n}\n"
     );
 }
+
+/// Regression (issue 12): JSON nested 100,000 levels deep is Go's
+/// `exceeded max depth` error for every loading command, not a stack
+/// overflow (SIGABRT).
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let n = 100_000;
+    let deep = format!(
+        r#"{{"schema":"olm.package","name":"p","x":{}{}}}"#,
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    let dir = catalog(&[("p/catalog.json", deep)]);
+    let d = dir.path().to_str().unwrap();
+    let out = dir.path().join("out");
+    for args in [
+        vec!["render", d],
+        vec!["validate", d],
+        vec!["migrate", d, out.to_str().unwrap()],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains("exceeded max depth"), "{args:?}: {e}");
+    }
+    assert!(!out.exists());
+}
