@@ -58,6 +58,23 @@ pub struct IndexOutput {
     pub debug: bool,
 }
 
+/// v1.73's container tool flags of `add` and `rm`: checked as v1.73 checks
+/// them, otherwise unused (no engine is driven).
+#[derive(Debug, Args, Clone)]
+pub struct EngineFlags {
+    /// accepted for compatibility; no container engine is used. One of: [none, docker, podman]
+    #[arg(short = 'c', long = "container-tool", default_value = "")]
+    pub container_tool: String,
+
+    /// accepted for compatibility; no container engine is used. One of: [docker, podman]
+    #[arg(short = 'u', long = "build-tool", default_value = "")]
+    pub build_tool: String,
+
+    /// accepted for compatibility; images are pulled in-process. One of: [none, docker, podman]
+    #[arg(short = 'p', long = "pull-tool", default_value = "")]
+    pub pull_tool: String,
+}
+
 #[derive(Debug, Args)]
 pub struct IndexAddArgs {
     /// previous index to add to
@@ -84,17 +101,8 @@ pub struct IndexAddArgs {
     #[arg(long = "enable-alpha", hide = true)]
     pub enable_alpha: bool,
 
-    /// accepted for compatibility; no container engine is used. One of: [docker, podman]
-    #[arg(short = 'c', long = "container-tool", default_value = "")]
-    pub container_tool: String,
-
-    /// accepted for compatibility; no container engine is used. One of: [docker, podman]
-    #[arg(short = 'u', long = "build-tool", default_value = "")]
-    pub build_tool: String,
-
-    /// accepted for compatibility; images are pulled in-process. One of: [none, docker, podman]
-    #[arg(short = 'p', long = "pull-tool", default_value = "")]
-    pub pull_tool: String,
+    #[command(flatten)]
+    pub engine: EngineFlags,
 
     #[command(flatten)]
     pub out: IndexOutput,
@@ -150,17 +158,8 @@ pub struct IndexRmArgs {
     #[arg(long = "permissive")]
     pub permissive: bool,
 
-    /// accepted for compatibility; no container engine is used. One of: [none, docker, podman]
-    #[arg(short = 'c', long = "container-tool", default_value = "")]
-    pub container_tool: String,
-
-    /// accepted for compatibility; no container engine is used. One of: [docker, podman]
-    #[arg(short = 'u', long = "build-tool", default_value = "")]
-    pub build_tool: String,
-
-    /// accepted for compatibility; images are pulled in-process. One of: [none, docker, podman]
-    #[arg(short = 'p', long = "pull-tool", default_value = "")]
-    pub pull_tool: String,
+    #[command(flatten)]
+    pub engine: EngineFlags,
 
     #[command(flatten)]
     pub out: IndexOutput,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::{DeclarativeConfig, Format, load::go_quote, write};
 use crate::cli::{
-    GlobalFlags, IndexAddArgs, IndexArgs, IndexCommand, IndexOutput, IndexPruneArgs,
+    EngineFlags, GlobalFlags, IndexAddArgs, IndexArgs, IndexCommand, IndexOutput, IndexPruneArgs,
     IndexPruneStrandedArgs, IndexRmArgs,
 };
 use crate::image::Puller;
@@ -54,6 +54,25 @@ fn required(flags: &[(&str, bool)]) -> Result<(), CommandError> {
         "required flag(s) {} not set",
         missing.join(", ")
     )))
+}
+
+impl EngineFlags {
+    /// v1.73's checks of the tool flags (`getContainerTools`, shared by
+    /// `add` and `rm`, whose message names `add`), though there is no
+    /// engine to drive.
+    fn check(&self) -> Result<(), CommandError> {
+        if self.build_tool == "none" {
+            return Err(cobra("none is not a valid container-tool for index add"));
+        }
+        if !self.container_tool.is_empty()
+            && (!self.pull_tool.is_empty() || !self.build_tool.is_empty())
+        {
+            return Err(cobra(
+                "container-tool cannot be set alongside pull-tool or build-tool",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Without a container engine an image can only be pushed: `--tag` is
@@ -164,14 +183,7 @@ fn add(a: IndexAddArgs, global: &GlobalFlags) -> CmdResult {
         .collect();
     global.check_tls().map_err(cobra)?;
     let mode = Mode::parse(&a.mode).map_err(cobra)?;
-    if a.build_tool == "none" {
-        return Err(cobra("none is not a valid container-tool for index add"));
-    }
-    if !a.container_tool.is_empty() && (!a.pull_tool.is_empty() || !a.build_tool.is_empty()) {
-        return Err(cobra(
-            "container-tool cannot be set alongside pull-tool or build-tool",
-        ));
-    }
+    a.engine.check()?;
     check_output(&a.out)?;
     warn_skip_tls(global);
     let fields = [("bundles".to_string(), go_list(&bundles))];
@@ -239,6 +251,21 @@ fn add(a: IndexAddArgs, global: &GlobalFlags) -> CmdResult {
     finish(&cfg, &a.out, &puller)
 }
 
+/// What prune, prune-stranded and rm do first: check the flags, then
+/// load `--from-index`.
+fn open(
+    from_index: &str,
+    out: &IndexOutput,
+    global: &GlobalFlags,
+) -> Result<(Puller, DeclarativeConfig), CommandError> {
+    global.check_tls().map_err(cobra)?;
+    check_output(out)?;
+    warn_skip_tls(global);
+    let puller = puller(global, out);
+    let cfg = load_index(from_index, &puller)?;
+    Ok((puller, cfg))
+}
+
 fn prune(a: IndexPruneArgs, global: &GlobalFlags) -> CmdResult {
     required(&[
         ("from-index", !a.from_index.is_empty()),
@@ -247,11 +274,7 @@ fn prune(a: IndexPruneArgs, global: &GlobalFlags) -> CmdResult {
     if a.container_tool == "none" {
         return Err(cobra("none is not a valid container-tool for index prune"));
     }
-    global.check_tls().map_err(cobra)?;
-    check_output(&a.out)?;
-    warn_skip_tls(global);
-    let puller = puller(global, &a.out);
-    let mut cfg = load_index(&a.from_index, &puller)?;
+    let (puller, mut cfg) = open(&a.from_index, &a.out, global)?;
     let keep = a.packages.unwrap_or_default();
     let mut removed: Vec<&str> = cfg
         .packages
@@ -275,11 +298,7 @@ fn prune_stranded(a: IndexPruneStrandedArgs, global: &GlobalFlags) -> CmdResult 
     if a.container_tool == "none" {
         return Err(cobra("none is not a valid container-tool for index prune"));
     }
-    global.check_tls().map_err(cobra)?;
-    check_output(&a.out)?;
-    warn_skip_tls(global);
-    let puller = puller(global, &a.out);
-    let mut cfg = load_index(&a.from_index, &puller)?;
+    let (puller, mut cfg) = open(&a.from_index, &a.out, global)?;
     eprint!("{}", logrus_line("info", "removing stranded bundles"));
     index::prune_stranded(&mut cfg);
     finish(&cfg, &a.out, &puller)
@@ -290,11 +309,8 @@ fn rm(a: IndexRmArgs, global: &GlobalFlags) -> CmdResult {
         ("from-index", !a.from_index.is_empty()),
         ("operators", a.operators.is_some()),
     ])?;
-    global.check_tls().map_err(cobra)?;
-    check_output(&a.out)?;
-    warn_skip_tls(global);
-    let puller = puller(global, &a.out);
-    let mut cfg = load_index(&a.from_index, &puller)?;
+    a.engine.check()?;
+    let (puller, mut cfg) = open(&a.from_index, &a.out, global)?;
     let drop: Vec<String> = a.operators.unwrap_or_default();
     eprint!(
         "{}",

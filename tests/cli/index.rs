@@ -648,7 +648,7 @@ fn tag_push_with_credentials_over_tls() {
     let tag = format!("{}/index-test/tls:v1", reg.tls);
     let mut env = Env::new();
     env.set("SSL_CERT_FILE", reg.ca_pem.display().to_string());
-    let o = env.run(&[
+    let add = [
         "index",
         "add",
         "--bundles",
@@ -659,7 +659,8 @@ fn tag_push_with_credentials_over_tls() {
         &tag,
         "--mode",
         "semver",
-    ]);
+    ];
+    let o = env.run(&add);
     assert_eq!(o.status.code(), Some(1), "pushed without credentials");
     std::fs::write(
         env.path("auth.json"),
@@ -670,18 +671,7 @@ fn tag_push_with_credentials_over_tls() {
         "REGISTRY_AUTH_FILE",
         env.path("auth.json").display().to_string(),
     );
-    let o = env.run(&[
-        "index",
-        "add",
-        "--bundles",
-        &b,
-        "-i",
-        "scratch",
-        "-t",
-        &tag,
-        "--mode",
-        "semver",
-    ]);
+    let o = env.run(&add);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = env.run(&["render", &tag, "-o", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
