@@ -1,6 +1,7 @@
 //! One module per subcommand; each exposes `run(args, global)`. Commands
 //! print; the library modules they call do not.
 
+pub mod alpha;
 pub mod generate_dockerfile;
 pub mod init;
 pub mod migrate;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> CmdResult {
             GenerateCommand::Dockerfile(a) => generate_dockerfile::run(a),
         },
         Some(Command::Serve(a)) => serve::run(a, &cli.global),
+        Some(Command::Alpha(a)) => alpha::run(a.command, &cli.global),
         Some(Command::Version) => version(),
         Some(Command::Completion(a)) => {
             use clap::CommandFactory;
