@@ -50,6 +50,8 @@ pub struct PullOptions {
     pub cache_dir: Option<PathBuf>,
     /// Draw per-image progress bars on stderr.
     pub progress: bool,
+    /// A PEM file of extra CA certificates (`bundle unpack --root-ca`).
+    pub root_ca: Option<PathBuf>,
     /// Bound on what one image may expand to; 0: `$OPM_IMAGE_MAX_BYTES` or
     /// [`DEFAULT_MAX_UNPACKED_BYTES`].
     pub max_unpacked_bytes: u64,
@@ -145,6 +147,19 @@ impl Puller {
             .get(reference)
             .cloned()
             .unwrap_or_else(|| Arc::new(Err(format!("{reference} is a local path"))))
+    }
+
+    /// Fetch `reference` and apply its layers into `root` (every entry
+    /// checked, the size bounded: see [`unpack`]); returns its labels.
+    pub fn unpack_into(
+        &self,
+        reference: &str,
+        root: &Path,
+    ) -> Result<BTreeMap<String, String>, String> {
+        let pulled = self.get(reference);
+        let pulled = pulled.as_ref().as_ref().map_err(Clone::clone)?;
+        unpack::apply_layers(&pulled.layers, root, self.opts.max_bytes())?;
+        Ok(pulled.labels.clone())
     }
 
     fn lock_done(&self) -> std::sync::MutexGuard<'_, HashMap<String, PullResult>> {

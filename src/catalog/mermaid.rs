@@ -212,7 +212,9 @@ pub fn write_mermaid(
     let mut skipped_link_ids = Vec::new();
     let mut offset = 0;
     for (name, pkg) in &packages {
-        out.extend_from_slice(format!("  %% package {}\n  subgraph {}\n", q(name), q(name)).as_bytes());
+        out.extend_from_slice(
+            format!("  %% package {}\n  subgraph {}\n", q(name), q(name)).as_bytes(),
+        );
         for ch in &pkg.channels {
             out.extend_from_slice(ch.text.as_bytes());
             skipped_link_ids.extend(ch.skipped_links.iter().map(|l| (offset + l).to_string()));
@@ -468,7 +470,11 @@ mod tests {
             ..Default::default()
         });
         assert!(!text.contains("a.v1"), "{text}");
-        assert!(text.contains("p-stable-a.v2[\"a.v2\"]-- \"skipRange(>=1.0.0 <3.0.0)\" --> p-stable-a.v3"));
+        assert!(
+            text.contains(
+                "p-stable-a.v2[\"a.v2\"]-- \"skipRange(>=1.0.0 <3.0.0)\" --> p-stable-a.v3"
+            )
+        );
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub enum AlphaCommand {
     RenderGraph(RenderGraphArgs),
 }
 
-const LIST_NOTE: &str = "NOTE: This is meant to be used for convenience and human-readability only. The
+const LIST_NOTE: &str =
+    "NOTE: This is meant to be used for convenience and human-readability only. The
 CLI and output format are subject to change, so it is not recommended to depend
 on the output in any programs or scripts. Use the \"render\" subcommand to do
 more complex processing and automation.";

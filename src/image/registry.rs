@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -57,7 +57,7 @@ struct Endpoint {
 impl Session {
     pub fn new(opts: &PullOptions, cache: Arc<BlobCache>) -> Result<Session, String> {
         let insecure = opts.use_http || opts.skip_tls_verify;
-        let roots = extra_roots();
+        let roots = extra_roots(opts.root_ca.as_deref());
         let config = |protocol| ClientConfig {
             protocol,
             accept_invalid_certificates: insecure,
@@ -512,13 +512,13 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// CA certificates to trust besides the system's: `SSL_CERT_FILE`, every
+/// CA certificates to trust besides the system's: a command's `--root-ca`, `SSL_CERT_FILE`, every
 /// file in `SSL_CERT_DIR`, and the `*.crt` of the registry directories
 /// under `/etc/containers/certs.d`, `/etc/docker/certs.d` and
 /// `~/.config/containers/certs.d` (trusted for every registry: one client
 /// serves the run).
-fn extra_roots() -> Vec<Certificate> {
-    let mut files: Vec<PathBuf> = Vec::new();
+fn extra_roots(root_ca: Option<&Path>) -> Vec<Certificate> {
+    let mut files: Vec<PathBuf> = root_ca.into_iter().map(Path::to_path_buf).collect();
     if let Some(f) = std::env::var_os("SSL_CERT_FILE") {
         files.push(f.into());
     }

@@ -38,8 +38,7 @@ pub fn run(command: ListCommand, global: &GlobalFlags) -> CmdResult {
         Kind::Bundles => bundles(&cfg, package),
     };
     let text = tabwrite(&rows);
-    super::super::write_stdout(|w| w.write_all(text.as_bytes()))
-        .map_err(|e| fatal(e.to_string()))
+    super::super::write_stdout(|w| w.write_all(text.as_bytes())).map_err(|e| fatal(e.to_string()))
 }
 
 #[derive(Clone, Copy)]
@@ -189,7 +188,10 @@ fn bundles(cfg: &DeclarativeConfig, package: &str) -> Vec<Vec<String>> {
             e.replaces.clone(),
             e.skips.join(","),
             e.skip_range.clone(),
-            images.get(&(pkg, e.name.as_str())).unwrap_or(&"").to_string(),
+            images
+                .get(&(pkg, e.name.as_str()))
+                .unwrap_or(&"")
+                .to_string(),
         ]);
     }
     rows
