@@ -86,11 +86,14 @@ pub fn unpack(args: UnpackArgs, global: &GlobalFlags) -> CmdResult {
         crate::bundle::render_image_dir(tmp.path(), reference)
             .map_err(|e| cobra(format!("bundle content validation failed: {e}")))?;
     }
-    copy_tree(tmp.path(), tmp.path(), out, 0).map_err(|e| {
-        cobra(format!(
-            "failed to copy unpacked content to output directory: {e}"
-        ))
-    })
+    // A first pass only checks, so that a refused link leaves `out` as it was.
+    copy_tree(tmp.path(), tmp.path(), out, 0, false)
+        .and_then(|()| copy_tree(tmp.path(), tmp.path(), out, 0, true))
+        .map_err(|e| {
+            cobra(format!(
+                "failed to copy unpacked content to output directory: {e}"
+            ))
+        })
 }
 
 /// Copy the unpacked image into `to`, merging with what is there. Each
@@ -98,12 +101,14 @@ pub fn unpack(args: UnpackArgs, global: &GlobalFlags) -> CmdResult {
 /// symlink is copied as the file or folder it names, which the unpacker
 /// has already kept inside the image root; one that leads out (or
 /// nowhere) is refused, and so is a loop of folder links.
-fn copy_tree(root: &Path, from: &Path, to: &Path, depth: usize) -> Result<(), String> {
+fn copy_tree(root: &Path, from: &Path, to: &Path, depth: usize, write: bool) -> Result<(), String> {
     // Symlinked folders can form loops.
     if depth > 64 {
         return Err(format!("{} is nested too deeply", from.display()));
     }
-    std::fs::create_dir_all(to).map_err(|e| go_io_error("mkdir", to, &e))?;
+    if write {
+        std::fs::create_dir_all(to).map_err(|e| go_io_error("mkdir", to, &e))?;
+    }
     let mut entries: Vec<_> = std::fs::read_dir(from)
         .map_err(|e| go_io_error("open", from, &e))?
         .flatten()
@@ -124,8 +129,8 @@ fn copy_tree(root: &Path, from: &Path, to: &Path, depth: usize) -> Result<(), St
             src.clone()
         };
         if real.is_dir() {
-            copy_tree(root, &real, &dst, depth + 1)?;
-        } else if real.is_file() {
+            copy_tree(root, &real, &dst, depth + 1, write)?;
+        } else if write && real.is_file() {
             let bytes = std::fs::read(&real).map_err(|e| go_io_error("open", &real, &e))?;
             let mut tmp = tempfile::Builder::new()
                 .prefix(".opm-")
