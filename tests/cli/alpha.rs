@@ -316,3 +316,29 @@ fn render_graph_unknown_minimum_edge() {
     );
     assert!(o.stdout.is_empty());
 }
+
+#[test]
+fn list_and_render_graph_read_catalog_images_like_directories() {
+    let env = Env::new();
+    let reg = registry();
+    let dir = testdata().join("corpus/serve-deprecations");
+    registry::push(
+        &reg.http,
+        "alpha/catalog",
+        "v1",
+        &registry::catalog_image(&dir),
+    );
+    let r = format!("{}/alpha/catalog:v1", reg.http);
+    let d = dir.display().to_string();
+    for args in [
+        vec!["alpha", "list", "bundles"],
+        vec!["alpha", "render-graph", "--draw-v0-semantics"],
+    ] {
+        let from_dir = env.run(&[&args[..], &[d.as_str()]].concat());
+        let from_image = env.run(&[&args[..], &[r.as_str(), "--use-http"]].concat());
+        assert!(from_image.status.success(), "{}", stderr(&from_image));
+        assert!(!from_dir.stdout.is_empty());
+        assert_eq!(stdout(&from_image), stdout(&from_dir));
+    }
+    assert!(env.tmp_is_clean());
+}
