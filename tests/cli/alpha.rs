@@ -342,3 +342,36 @@ fn list_and_render_graph_read_catalog_images_like_directories() {
     }
     assert!(env.tmp_is_clean());
 }
+
+#[test]
+fn bundle_unpack_root_ca_trusts_the_registry() {
+    let env = Env::new();
+    let reg = registry();
+    push_bundle("tls", vec![]);
+    let r = format!("{}/alpha/tls:v1", reg.tls);
+    std::fs::create_dir_all(env.path("home/.docker")).unwrap();
+    std::fs::write(
+        env.path("home/.docker/config.json"),
+        super::image::config_with_auth(&reg.tls),
+    )
+    .unwrap();
+    // Our CA is not trusted without --root-ca.
+    let o = env.run(&["alpha", "bundle", "unpack", &r, "-o", "out"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).to_lowercase().contains("certificate"),
+        "{}",
+        stderr(&o)
+    );
+    let ca = reg.ca_pem.display().to_string();
+    let o = env.run(&["alpha", "bundle", "unpack", &r, "-o", "out", "-c", &ca]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(tree(&env.path("work/out")), tree(&bundle_dir()));
+    // A file that holds no certificate is Go's error.
+    std::fs::write(env.path("work/empty.pem"), "").unwrap();
+    let o = env.run(&["alpha", "bundle", "unpack", &r, "-c", "empty.pem"]);
+    assert_eq!(
+        stderr(&o).lines().next(),
+        Some("Error: failed to fetch root CA from empty.pem")
+    );
+}

@@ -471,7 +471,7 @@ fn assert_renders(env: &Env, r: &str, extra: &[&str]) {
     assert_renders_bundle(env, r, "l5-operator-0.0.2", extra);
 }
 
-fn config_with_auth(host: &str) -> String {
+pub(super) fn config_with_auth(host: &str) -> String {
     format!(r#"{{"auths":{{"{host}":{{"auth":"{}"}}}}}}"#, auth_b64())
 }
 
