@@ -41,6 +41,7 @@ complete -c opm -n "__fish_opm_needs_command" -f -a "generate" -d 'Generate vari
 complete -c opm -n "__fish_opm_needs_command" -f -a "serve" -d 'serve declarative configs'
 complete -c opm -n "__fish_opm_needs_command" -f -a "version" -d 'Print the opm version'
 complete -c opm -n "__fish_opm_needs_command" -f -a "completion" -d 'Generate the autocompletion script for the specified shell'
+complete -c opm -n "__fish_opm_needs_command" -f -a "alpha" -d 'Run an alpha subcommand'
 complete -c opm -n "__fish_opm_using_subcommand render" -s o -l output -d 'Output format of the streamed file-based catalog objects (json|yaml)' -r
 complete -c opm -n "__fish_opm_using_subcommand render" -l migrate-level -d 'Name of the last migration to run (default: none)' -r
 complete -c opm -n "__fish_opm_using_subcommand render" -l migrate -d 'Perform all available schema migrations on the rendered FBC' -r -f -a "true\t''
@@ -140,3 +141,47 @@ complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls -d 'skip
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand completion" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -f -a "bundle" -d 'Operator bundle commands'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -f -a "list" -d 'List contents of an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -f -a "render-graph" -d 'Generate mermaid-formatted view of upgrade graph of operators in an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -f -a "generate" -d 'Generate operator bundle metadata and Dockerfile'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -f -a "unpack" -d 'Unpacks the content of an operator bundle'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -f -a "packages" -d 'List packages in an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -f -a "channels" -d 'List package channels in an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -f -a "bundles" -d 'List package bundles in an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l minimum-edge -d 'the channel edge to be used as the lower bound of the set of edges composing the upgrade graph; default is to include all edges' -r
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -s p -l package-name -d 'a specific package name to filter output; default is to include all packages in reference' -r
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l draw-v0-semantics -d 'whether to indicate OLMv0 semantics in the output; default is to simply represent the upgrade graph' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -153,6 +153,19 @@ impl Puller {
             .unwrap_or_else(|| Arc::new(Err(format!("{reference} is a local path"))))
     }
 
+    /// Fetch `reference` and apply its layers into `root` (every entry
+    /// checked, the size bounded: see [`unpack`]); returns its labels.
+    pub fn unpack_into(
+        &self,
+        reference: &str,
+        root: &Path,
+    ) -> Result<BTreeMap<String, String>, String> {
+        let pulled = self.get(reference);
+        let pulled = pulled.as_ref().as_ref().map_err(Clone::clone)?;
+        unpack::apply_layers(&pulled.layers, root, self.opts.max_bytes())?;
+        Ok(pulled.labels.clone())
+    }
+
     fn lock_done(&self) -> std::sync::MutexGuard<'_, HashMap<String, PullResult>> {
         self.done.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -10,6 +10,7 @@
 //! uncompacted until the very end.
 
 pub mod csv_metadata;
+pub mod generate;
 mod gojson;
 
 mod manifests;
@@ -498,7 +499,7 @@ const SNIFF_BYTES: usize = 30;
 
 /// The first document of a YAML-or-JSON file: the decoded value and, for a
 /// JSON document, its source text. `None` for a file with no document.
-fn first_document(bytes: &[u8]) -> Option<Result<(Value, Option<String>), String>> {
+pub(crate) fn first_document(bytes: &[u8]) -> Option<Result<(Value, Option<String>), String>> {
     // Go turns invalid UTF-8 inside strings into U+FFFD.
     let text = String::from_utf8_lossy(bytes);
     let first_non_ws = bytes.iter().position(|b| !b.is_ascii_whitespace());

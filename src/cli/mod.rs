@@ -13,6 +13,7 @@ use crate::output::{self, Style};
 
 mod index;
 pub use index::*;
+pub mod alpha;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -96,6 +97,9 @@ pub enum Command {
     Version,
     /// Generate the autocompletion script for the specified shell
     Completion(CompletionArgs),
+    /// Run an alpha subcommand
+    #[command(hide = true)]
+    Alpha(alpha::AlphaArgs),
 }
 
 #[derive(Debug, Args)]

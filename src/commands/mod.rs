@@ -1,6 +1,7 @@
 //! One module per subcommand; each exposes `run(args, global)`. Commands
 //! print; the library modules they call do not.
 
+pub mod alpha;
 pub mod generate_dockerfile;
 mod image_push;
 pub mod index;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> CmdResult {
         },
         Some(Command::Serve(a)) => serve::run(a, &cli.global),
         Some(Command::Index(a)) => index::run(a, &cli.global),
+        Some(Command::Alpha(a)) => alpha::run(a.command, &cli.global),
         Some(Command::Version) => version(),
         Some(Command::Completion(a)) => {
             use clap::CommandFactory;

@@ -217,4 +217,7 @@ groups! {
     validate_mutants => "validate-mutants",
     sqlite_render => "sqlite-render",
     sqlite_migrate => "sqlite-migrate",
+    bundle_generate => "bundle-generate",
+    alpha_list => "alpha-list",
+    alpha_render_graph => "alpha-render-graph",
 }

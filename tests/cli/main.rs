@@ -4,6 +4,7 @@
 //! Go opm printed for each command); the other modules test behaviour that
 //! goes beyond Go opm.
 
+mod alpha;
 mod cases;
 mod completions;
 mod generate_dockerfile;
