@@ -16,3 +16,4 @@ pub mod render;
 pub mod semver_range;
 pub mod serve;
 pub mod sqlite;
+pub mod template;

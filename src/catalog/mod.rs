@@ -4,6 +4,7 @@
 pub mod icon;
 pub mod ignore;
 pub mod load;
+pub mod mermaid;
 pub mod migrate;
 pub mod model;
 pub mod sorted;

@@ -11,6 +11,8 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::output::{self, Style};
 
+pub mod alpha;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "opm",
@@ -89,6 +91,9 @@ pub enum Command {
     Version,
     /// Generate the autocompletion script for the specified shell
     Completion(CompletionArgs),
+    /// Run an alpha subcommand
+    #[command(hide = true)]
+    Alpha(alpha::AlphaArgs),
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! One module per subcommand; each exposes `run(args, global)`. Commands
 //! print; the library modules they call do not.
 
+pub mod alpha;
 pub mod generate_dockerfile;
 pub mod init;
 pub mod migrate;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> CmdResult {
         },
         Some(Command::Serve(a)) => serve::run(a, &cli.global),
         Some(Command::Version) => version(),
+        Some(Command::Alpha(a)) => alpha::run(a, &cli.global),
         Some(Command::Completion(a)) => {
             use clap::CommandFactory;
             let mut script = Vec::new();
