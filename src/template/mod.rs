@@ -292,10 +292,19 @@ fn check_schema(obj: &Map<String, Value>, want: &str, owner: &str) -> Result<(),
     Ok(())
 }
 
-/// The 1-based line of the first occurrence of `needle` in `text`.
+/// The 1-based line where `needle` is written as a whole value (`key:
+/// needle`, `- needle`, quoted or not), else where it first occurs.
 pub fn locate(text: &str, needle: &str) -> Option<usize> {
     if needle.is_empty() {
         return None;
+    }
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim_end().trim_end_matches([',', '"', '\'']);
+        if let Some(before) = l.strip_suffix(needle)
+            && (before.is_empty() || before.ends_with([' ', '"', '\'', ':']))
+        {
+            return Some(i + 1);
+        }
     }
     let at = text.find(needle)?;
     Some(text[..at].bytes().filter(|&b| b == b'\n').count() + 1)
@@ -331,6 +340,50 @@ mod tests {
         assert_eq!(Kind::supported_types(), "[basic semver substitutes]");
         assert_eq!(Kind::from_type("olm.template.basic"), None);
         assert_eq!(locate("a\nb: x\nc: y\n", "y"), Some(3));
+        assert_eq!(locate("schema: olm.package\nname: p\n", "p"), Some(2));
+        assert_eq!(locate("- image: \"r/x:v1\"\n", "r/x:v1"), Some(1));
         assert_eq!(locate("a", "z"), None);
+    }
+
+    /// The shipped JSON Schemas accept every template Go rendered in the
+    /// recorded scenarios, and reject Go's strict-decoding failure.
+    #[test]
+    fn schemas_accept_what_go_accepts() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let schema = |kind: Kind| {
+            let text = std::fs::read_to_string(
+                root.join(format!("schemas/{}.schema.json", kind.schema())),
+            )
+            .unwrap();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .build(&v)
+                .unwrap()
+        };
+        let cases = root.join("testdata/templates/render-template");
+        let mut checked = 0;
+        for e in std::fs::read_dir(&cases).unwrap() {
+            let dir = e.unwrap().path();
+            let exit = std::fs::read_to_string(dir.join("exit")).unwrap();
+            let file = ["template.yaml", "template.json"]
+                .iter()
+                .map(|f| dir.join(f))
+                .find(|p| p.exists())
+                .unwrap();
+            let text = std::fs::read_to_string(file).unwrap();
+            let Ok(kind) = detect(&text) else { continue };
+            let doc = first_document(&text).unwrap();
+            let ok = schema(kind).is_valid(&doc);
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            if exit.trim() == "0" {
+                assert!(ok, "{name}: schema rejects a template Go accepts");
+                checked += 1;
+            }
+            if name == "semver-skippatch-field" || name == "basic-inline-full-bundle" {
+                assert!(!ok, "{name}: schema accepts a template Go rejects");
+            }
+        }
+        assert!(checked >= 9, "{checked}");
     }
 }

@@ -13,5 +13,6 @@ mod registry;
 mod render;
 mod serve;
 mod sqlite;
+mod templates;
 mod util;
 mod validate;
