@@ -16,6 +16,9 @@ _opm() {
             ",$1")
                 cmd="opm"
                 ;;
+            opm,alpha)
+                cmd="opm__subcmd__alpha"
+                ;;
             opm,completion)
                 cmd="opm__subcmd__completion"
                 ;;
@@ -40,6 +43,18 @@ _opm() {
             opm,version)
                 cmd="opm__subcmd__version"
                 ;;
+            opm__subcmd__alpha,convert-template)
+                cmd="opm__subcmd__alpha__subcmd__convert__subcmd__template"
+                ;;
+            opm__subcmd__alpha,render-template)
+                cmd="opm__subcmd__alpha__subcmd__render__subcmd__template"
+                ;;
+            opm__subcmd__alpha__subcmd__convert__subcmd__template,basic)
+                cmd="opm__subcmd__alpha__subcmd__convert__subcmd__template__subcmd__basic"
+                ;;
+            opm__subcmd__alpha__subcmd__convert__subcmd__template,substitutes)
+                cmd="opm__subcmd__alpha__subcmd__convert__subcmd__template__subcmd__substitutes"
+                ;;
             opm__subcmd__generate,dockerfile)
                 cmd="opm__subcmd__generate__subcmd__dockerfile"
                 ;;
@@ -50,12 +65,170 @@ _opm() {
 
     case "${cmd}" in
         opm)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --version --help render validate migrate init generate serve version completion"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --version --help render validate migrate init generate serve version completion alpha"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --use-http)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        opm__subcmd__alpha)
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help render-template convert-template"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --use-http)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        opm__subcmd__alpha__subcmd__convert__subcmd__template)
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help basic substitutes"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --use-http)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        opm__subcmd__alpha__subcmd__convert__subcmd__template__subcmd__basic)
+            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --use-http)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        opm__subcmd__alpha__subcmd__convert__subcmd__template__subcmd__substitutes)
+            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --use-http)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        opm__subcmd__alpha__subcmd__render__subcmd__template)
+            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --migrate-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --skip-tls-verify)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0

@@ -41,6 +41,7 @@ complete -c opm -n "__fish_opm_needs_command" -f -a "generate" -d 'Generate vari
 complete -c opm -n "__fish_opm_needs_command" -f -a "serve" -d 'serve declarative configs'
 complete -c opm -n "__fish_opm_needs_command" -f -a "version" -d 'Print the opm version'
 complete -c opm -n "__fish_opm_needs_command" -f -a "completion" -d 'Generate the autocompletion script for the specified shell'
+complete -c opm -n "__fish_opm_needs_command" -f -a "alpha" -d 'Run an alpha subcommand'
 complete -c opm -n "__fish_opm_using_subcommand render" -s o -l output -d 'Output format of the streamed file-based catalog objects (json|yaml)' -r
 complete -c opm -n "__fish_opm_using_subcommand render" -l migrate-level -d 'Name of the last migration to run (default: none)' -r
 complete -c opm -n "__fish_opm_using_subcommand render" -l migrate -d 'Perform all available schema migrations on the rendered FBC' -r -f -a "true\t''
@@ -140,3 +141,33 @@ complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls -d 'skip
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand completion" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from render-template convert-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from render-template convert-template" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from render-template convert-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from render-template convert-template" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from render-template convert-template" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from render-template convert-template" -f -a "render-template" -d 'Render a catalog template (auto-detects type from schema if TYPE not specified)'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from render-template convert-template" -f -a "convert-template" -d 'Convert existing FBC to a supported template type'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -s o -l output -d 'Output format (json|yaml|mermaid)' -r
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l migrate-level -d 'Name of the last migration to run (default: none)' -r
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -f -a "basic" -d 'Generate a basic template from existing FBC'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -f -a "substitutes" -d 'Generate a substitutes template from existing FBC'
