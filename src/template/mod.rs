@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::catalog::DeclarativeConfig;
 use crate::catalog::load::{for_each_document, go_quote};
+pub(crate) use crate::catalog::model::json_kind;
 
 /// The three template kinds, in Go's sorted type order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,18 +181,6 @@ pub fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     })
-}
-
-/// Go's name for a JSON value's kind in `cannot unmarshal <kind>` errors.
-pub fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// A string struct field (absent or `null`: empty).
