@@ -40,6 +40,8 @@ struct Data {
     major: bool,
     minor: bool,
     preference: Option<Stream>,
+    /// `defaultChannelTypePreference` as written (checked after decoding).
+    preference_raw: String,
     /// Image lists per archetype, in [`ARCHETYPES`] order.
     bundles: [Vec<String>; 3],
 }
@@ -137,6 +139,18 @@ fn read(text: &str) -> Result<Data, TemplateError> {
     if !data.major && !data.minor {
         data.minor = true;
     }
+    data.preference = match data.preference_raw.as_str() {
+        "" => None,
+        "minor" => Some(Stream::Minor),
+        "major" => Some(Stream::Major),
+        other => {
+            return Err(TemplateError::new(format!(
+                "unknown DefaultChannelTypePreference: {}\nValid values are 'major' or 'minor'",
+                go_quote(other)
+            ))
+            .at(other.to_string()));
+        }
+    };
     match data.preference {
         None => {
             data.preference = Some(if data.minor {
@@ -199,18 +213,7 @@ fn decode_top(
                 }
             }
             "defaultchanneltypepreference" => match v {
-                Value::String(s) => match s.as_str() {
-                    "" => data.preference = None,
-                    "minor" => data.preference = Some(Stream::Minor),
-                    "major" => data.preference = Some(Stream::Major),
-                    other => errs.push((
-                        format!(
-                            "unknown DefaultChannelTypePreference: {}\nValid values are 'major' or 'minor'",
-                            go_quote(other)
-                        ),
-                        k.clone(),
-                    )),
-                },
+                Value::String(s) => data.preference_raw = s.clone(),
                 Value::Null => {}
                 _ => errs.push(type_err(
                     "defaultChannelTypePreference",
@@ -716,5 +719,10 @@ mod tests {
         assert_eq!(d.bundles[2], vec!["a".to_string()]);
         let e = read("schema: olm.semver\ngenerateMajorChannels: true\ndefaultChannelTypePreference: minor\n").unwrap_err();
         assert!(e.message.starts_with("schema attribute mismatch"));
+        let e = read("schema: olm.semver\ndefaultChannelTypePreference: patch\n").unwrap_err();
+        assert_eq!(
+            e.message,
+            "unknown DefaultChannelTypePreference: \"patch\"\nValid values are 'major' or 'minor'"
+        );
     }
 }
