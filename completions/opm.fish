@@ -39,6 +39,7 @@ complete -c opm -n "__fish_opm_needs_command" -f -a "migrate" -d 'Migrate a file
 complete -c opm -n "__fish_opm_needs_command" -f -a "init" -d 'Generate an olm.package declarative config blob'
 complete -c opm -n "__fish_opm_needs_command" -f -a "generate" -d 'Generate various artifacts for file-based catalogs'
 complete -c opm -n "__fish_opm_needs_command" -f -a "serve" -d 'serve declarative configs'
+complete -c opm -n "__fish_opm_needs_command" -f -a "index" -d 'generate operator index container images'
 complete -c opm -n "__fish_opm_needs_command" -f -a "version" -d 'Print the opm version'
 complete -c opm -n "__fish_opm_needs_command" -f -a "completion" -d 'Generate the autocompletion script for the specified shell'
 complete -c opm -n "__fish_opm_needs_command" -f -a "alpha" -d 'Run an alpha subcommand'
@@ -125,6 +126,95 @@ complete -c opm -n "__fish_opm_using_subcommand serve" -l cache-only -d 'only sy
 complete -c opm -n "__fish_opm_using_subcommand serve" -l pprof-capture-profiles -d 'accepted for compatibility: Go profiles do not apply to this implementation'
 complete -c opm -n "__fish_opm_using_subcommand serve" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -f -a "add" -d 'Add operator bundles to an index'
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -f -a "prune" -d 'prune an index of all but specified packages'
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -f -a "prune-stranded" -d 'prune an index of stranded bundles'
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -f -a "rm" -d 'delete an entire operator from an index'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s f -l from-index -d 'previous index to add to' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s b -l bundles -d 'comma separated list of bundles to add' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l mode -d 'graph update mode that defines how channel graphs are updated. One of: [replaces, semver, semver-skippatch]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s c -l container-tool -d 'accepted for compatibility; no container engine is used. One of: [none, docker, podman]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s u -l build-tool -d 'accepted for compatibility; no container engine is used. One of: [docker, podman]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s p -l pull-tool -d 'accepted for compatibility; images are pulled in-process. One of: [none, docker, podman]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s d -l out-dockerfile -d 'if generating the dockerfile, this flag is used to (optionally) specify a dockerfile name' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l out-dir -d 'with --generate, the directory the file-based catalog is written to (one folder per package)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s i -l binary-image -d 'container image for on-image `opm` command' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s t -l tag -d 'custom tag for container image being built (a registry reference, or oci:DIR[:TAG] for an OCI layout on disk)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l ca-file -d 'path to a PEM file of CA certificates trusted for the registries (added to the system roots)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l permissive -d 'allow registry load errors'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l overwrite-latest -d 'overwrite the latest bundles (channel heads) with those of the same csv name given by --bundles'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l enable-alpha -d 'enable unsupported alpha features of the OPM CLI'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l debug -d 'enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -s f -l from-index -d 'index to prune' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -s p -l packages -d 'comma separated list of packages to keep' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -s c -l container-tool -d 'accepted for compatibility; no container engine is used. One of: [docker, podman]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -s d -l out-dockerfile -d 'if generating the dockerfile, this flag is used to (optionally) specify a dockerfile name' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l out-dir -d 'with --generate, the directory the file-based catalog is written to (one folder per package)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -s i -l binary-image -d 'container image for on-image `opm` command' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -s t -l tag -d 'custom tag for container image being built (a registry reference, or oci:DIR[:TAG] for an OCI layout on disk)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l ca-file -d 'path to a PEM file of CA certificates trusted for the registries (added to the system roots)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l permissive -d 'allow registry load errors'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l debug -d 'enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -s f -l from-index -d 'index to prune' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -s c -l container-tool -d 'accepted for compatibility; no container engine is used. One of: [docker, podman]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -s d -l out-dockerfile -d 'if generating the dockerfile, this flag is used to (optionally) specify a dockerfile name' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l out-dir -d 'with --generate, the directory the file-based catalog is written to (one folder per package)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -s i -l binary-image -d 'container image for on-image `opm` command' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -s t -l tag -d 'custom tag for container image being built (a registry reference, or oci:DIR[:TAG] for an OCI layout on disk)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l ca-file -d 'path to a PEM file of CA certificates trusted for the registries (added to the system roots)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l debug -d 'enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s f -l from-index -d 'previous index to delete from' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s o -l operators -d 'comma separated list of operators to delete' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s c -l container-tool -d 'accepted for compatibility; no container engine is used. One of: [none, docker, podman]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s u -l build-tool -d 'accepted for compatibility; no container engine is used. One of: [docker, podman]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s p -l pull-tool -d 'accepted for compatibility; images are pulled in-process. One of: [none, docker, podman]' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s d -l out-dockerfile -d 'if generating the dockerfile, this flag is used to (optionally) specify a dockerfile name' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l out-dir -d 'with --generate, the directory the file-based catalog is written to (one folder per package)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s i -l binary-image -d 'container image for on-image `opm` command' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s t -l tag -d 'custom tag for container image being built (a registry reference, or oci:DIR[:TAG] for an OCI layout on disk)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l ca-file -d 'path to a PEM file of CA certificates trusted for the registries (added to the system roots)' -r
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l permissive -d 'allow registry load errors'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l debug -d 'enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand version" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand version" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
@@ -141,17 +231,19 @@ complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls -d 'skip
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand completion" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -l debug -d 'Enable debug logging'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -s h -l help -d 'Print help'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -f -a "bundle" -d 'Operator bundle commands'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -f -a "list" -d 'List contents of an index'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph" -f -a "render-graph" -d 'Generate mermaid-formatted view of upgrade graph of operators in an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "bundle" -d 'Operator bundle commands'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "list" -d 'List contents of an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "render-graph" -d 'Generate mermaid-formatted view of upgrade graph of operators in an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "render-template" -d 'Render a catalog template (auto-detects type from schema if TYPE not specified)'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "convert-template" -d 'Convert existing FBC to a supported template type'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
@@ -185,3 +277,23 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -s o -l output -d 'Output format (json|yaml|mermaid)' -r
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l migrate-level -d 'Name of the last migration to run (default: none)' -r
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -f -a "basic" -d 'Generate a basic template from existing FBC'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -f -a "substitutes" -d 'Generate a substitutes template from existing FBC'

@@ -18,3 +18,4 @@ pub mod semver_range;
 pub mod serve;
 pub mod source;
 pub mod sqlite;
+pub mod template;

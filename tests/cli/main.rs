@@ -16,5 +16,6 @@ mod registry;
 mod render;
 mod serve;
 mod sqlite;
+mod templates;
 mod util;
 mod validate;
