@@ -9,6 +9,7 @@ mod completions;
 mod generate_dockerfile;
 mod image;
 mod init;
+mod man;
 mod registry;
 mod render;
 mod serve;
