@@ -100,7 +100,7 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 
 /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian,
 /// UTC), without a date crate in the build graph.
-fn rfc3339_utc(secs: i64) -> String {
+pub(crate) fn rfc3339_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil date from a day count (H. Hinnant's algorithm).

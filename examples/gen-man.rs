@@ -3,11 +3,7 @@
 //! that a removed command loses its page.
 
 fn main() -> std::io::Result<()> {
-    let dir = std::path::PathBuf::from(
-        std::env::args_os()
-            .nth(1)
-            .expect("usage: gen-man OUTDIR"),
-    );
+    let dir = std::path::PathBuf::from(std::env::args_os().nth(1).expect("usage: gen-man OUTDIR"));
     std::fs::create_dir_all(&dir)?;
     for entry in std::fs::read_dir(&dir)? {
         let path = entry?.path();

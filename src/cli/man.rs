@@ -37,8 +37,16 @@ mod tests {
     #[test]
     fn every_visible_command_has_a_page() {
         let names: Vec<String> = super::pages().into_iter().map(|(n, _)| n).collect();
-        for want in ["opm.1", "opm-render.1", "opm-generate.1", "opm-generate-dockerfile.1"] {
-            assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+        for want in [
+            "opm.1",
+            "opm-render.1",
+            "opm-generate.1",
+            "opm-generate-dockerfile.1",
+        ] {
+            assert!(
+                names.iter().any(|n| n == want),
+                "{want} missing from {names:?}"
+            );
         }
     }
 }

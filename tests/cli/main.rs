@@ -16,3 +16,4 @@ mod serve;
 mod sqlite;
 mod util;
 mod validate;
+mod version;
