@@ -5,6 +5,8 @@
 //! that wrong counts produce cobra's messages (`accepts 1 arg(s), received
 //! 0`), and clap's own errors are reworded as cobra's with exit code 1.
 
+pub mod man;
+
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
