@@ -6,53 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use super::registry::{self, LayerBlob, registry};
-use super::util::{opm, testdata};
-
-/// A fresh working directory with its own HOME, TMPDIR and image cache.
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::Builder::new()
-            .prefix("opm-alpha-test-")
-            .tempdir()
-            .unwrap();
-        for d in ["home", "tmp", "cache", "work"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        Env { dir }
-    }
-
-    fn path(&self, s: &str) -> PathBuf {
-        self.dir.path().join(s)
-    }
-
-    /// Run opm in `work/`.
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(opm())
-            .args(args)
-            .current_dir(self.path("work"))
-            .env_clear()
-            .env("HOME", self.path("home"))
-            .env("TMPDIR", self.path("tmp"))
-            .env("OLM_CACHE_DIR", self.path("cache"))
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .output()
-            .unwrap()
-    }
-
-    fn tmp_is_clean(&self) -> bool {
-        std::fs::read_dir(self.path("tmp"))
-            .unwrap()
-            .next()
-            .is_none()
-    }
-}
+use super::util::{Env, testdata};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -100,13 +57,13 @@ fn push_bundle(tag: &str, extra: Vec<LayerBlob>) -> String {
 fn bundle_unpack_writes_the_bundle_content() {
     let env = Env::new();
     let r = push_bundle("unpack", vec![]);
-    let o = env.run(&["alpha", "bundle", "unpack", &r, "--use-http", "-o", "out/b"]);
+    let o = env.run_work(&["alpha", "bundle", "unpack", &r, "--use-http", "-o", "out/b"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(tree(&env.path("work/out/b")), tree(&bundle_dir()));
     assert!(env.tmp_is_clean());
 
     // Without -o: Go's default is the working directory.
-    let o = env.run(&["alpha", "bundle", "unpack", &r, "--use-http"]);
+    let o = env.run_work(&["alpha", "bundle", "unpack", &r, "--use-http"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         std::fs::read(env.path("work/metadata/annotations.yaml")).unwrap(),
@@ -121,7 +78,7 @@ fn bundle_unpack_refuses_hostile_layers_and_writes_nothing() {
     registry::raw_entry(&mut t, "../../evil", tar::EntryType::Regular, "", b"x");
     registry::end_tar(&mut t);
     let r = push_bundle("hostile-dotdot", vec![LayerBlob::gz(&t)]);
-    let o = env.run(&["alpha", "bundle", "unpack", &r, "--use-http", "-o", "out"]);
+    let o = env.run_work(&["alpha", "bundle", "unpack", &r, "--use-http", "-o", "out"]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(
@@ -148,7 +105,7 @@ fn bundle_unpack_refuses_hostile_layers_and_writes_nothing() {
     registry::end_tar(&mut t);
     std::fs::write(env.path("home/secret"), "s").unwrap();
     let r = push_bundle("hostile-abs-link", vec![LayerBlob::gz(&t)]);
-    let o = env.run(&[
+    let o = env.run_work(&[
         "alpha",
         "bundle",
         "unpack",
@@ -185,13 +142,13 @@ fn bundle_unpack_validates_the_bundle_format() {
     );
     registry::push(&reg.http, "alpha/no-metadata", "v1", &img);
     let r = format!("{}/alpha/no-metadata:v1", reg.http);
-    let o = env.run(&["alpha", "bundle", "unpack", &r, "--use-http", "-o", "out"]);
+    let o = env.run_work(&["alpha", "bundle", "unpack", &r, "--use-http", "-o", "out"]);
     assert_eq!(
         stderr(&o).lines().next().unwrap_or(""),
         "Error: bundle format validation failed: Bundle validation errors: Unable to locate metadata directory"
     );
     assert!(tree(&env.path("work/out")).is_empty());
-    let o = env.run(&[
+    let o = env.run_work(&[
         "alpha",
         "bundle",
         "unpack",
@@ -209,7 +166,7 @@ fn bundle_unpack_validates_the_bundle_format() {
 fn bundle_unpack_out_must_be_a_directory() {
     let env = Env::new();
     std::fs::write(env.path("work/file"), "x").unwrap();
-    let o = env.run(&[
+    let o = env.run_work(&[
         "alpha",
         "bundle",
         "unpack",
@@ -238,10 +195,10 @@ fn bundle_generate_leaves_no_temporary_files() {
     let args = [
         "alpha", "bundle", "generate", "-d", "in/m", "-p", "l5", "-c", "alpha", "-u", "out",
     ];
-    let o = env.run(&args);
+    let o = env.run_work(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     // Running again overwrites, as Go does.
-    let o = env.run(&args);
+    let o = env.run_work(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let files: Vec<String> = tree(&env.path("work")).into_keys().collect();
     assert!(files.iter().all(|f| !f.contains(".opm-")), "{files:?}");
@@ -249,7 +206,7 @@ fn bundle_generate_leaves_no_temporary_files() {
     let dockerfile = std::fs::read_to_string(env.path("work/bundle.Dockerfile")).unwrap();
     assert!(dockerfile.ends_with("COPY out/manifests /manifests/\nCOPY out/metadata /metadata/\n"));
 
-    let o = env.run(&["alpha", "bundle", "generate", "-p", "x"]);
+    let o = env.run_work(&["alpha", "bundle", "generate", "-p", "x"]);
     assert_eq!(
         stderr(&o).lines().next(),
         Some("Error: required flag(s) \"directory\" not set")
@@ -260,7 +217,7 @@ fn bundle_generate_leaves_no_temporary_files() {
 fn list_refuses_bundles_and_unknown_packages() {
     let env = Env::new();
     let b = bundle_dir().display().to_string();
-    let o = env.run(&["alpha", "list", "packages", &b]);
+    let o = env.run_work(&["alpha", "list", "packages", &b]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains(&format!(
@@ -273,13 +230,13 @@ fn list_refuses_bundles_and_unknown_packages() {
         .join("corpus/serve-deprecations")
         .display()
         .to_string();
-    let o = env.run(&["alpha", "list", "channels", &cat, "nope"]);
+    let o = env.run_work(&["alpha", "list", "channels", &cat, "nope"]);
     assert!(
         stderr(&o).contains("msg=\"package \\\"nope\\\" not found\""),
         "{}",
         stderr(&o)
     );
-    let o = env.run(&["alpha", "list", "packages", &cat, "x"]);
+    let o = env.run_work(&["alpha", "list", "packages", &cat, "x"]);
     assert!(stderr(&o).starts_with("Error: accepts 1 arg(s), received 2\n"));
 }
 
@@ -290,7 +247,7 @@ fn list_packages_and_channels_tables() {
         .join("corpus/community-v4.20")
         .display()
         .to_string();
-    let o = env.run(&["alpha", "list", "channels", &cat, "infinispan"]);
+    let o = env.run_work(&["alpha", "list", "channels", &cat, "infinispan"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let mut lines = text.lines();
@@ -305,7 +262,7 @@ fn render_graph_unknown_minimum_edge() {
         .join("corpus/serve-deprecations")
         .display()
         .to_string();
-    let o = env.run(&["alpha", "render-graph", "--minimum-edge", "nope", &cat]);
+    let o = env.run_work(&["alpha", "render-graph", "--minimum-edge", "nope", &cat]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o)
@@ -334,8 +291,8 @@ fn list_and_render_graph_read_catalog_images_like_directories() {
         vec!["alpha", "list", "bundles"],
         vec!["alpha", "render-graph", "--draw-v0-semantics"],
     ] {
-        let from_dir = env.run(&[&args[..], &[d.as_str()]].concat());
-        let from_image = env.run(&[&args[..], &[r.as_str(), "--use-http"]].concat());
+        let from_dir = env.run_work(&[&args[..], &[d.as_str()]].concat());
+        let from_image = env.run_work(&[&args[..], &[r.as_str(), "--use-http"]].concat());
         assert!(from_image.status.success(), "{}", stderr(&from_image));
         assert!(!from_dir.stdout.is_empty());
         assert_eq!(stdout(&from_image), stdout(&from_dir));
@@ -356,7 +313,7 @@ fn bundle_unpack_root_ca_trusts_the_registry() {
     )
     .unwrap();
     // Our CA is not trusted without --root-ca.
-    let o = env.run(&["alpha", "bundle", "unpack", &r, "-o", "out"]);
+    let o = env.run_work(&["alpha", "bundle", "unpack", &r, "-o", "out"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).to_lowercase().contains("certificate"),
@@ -364,12 +321,12 @@ fn bundle_unpack_root_ca_trusts_the_registry() {
         stderr(&o)
     );
     let ca = reg.ca_pem.display().to_string();
-    let o = env.run(&["alpha", "bundle", "unpack", &r, "-o", "out", "-c", &ca]);
+    let o = env.run_work(&["alpha", "bundle", "unpack", &r, "-o", "out", "-c", &ca]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(tree(&env.path("work/out")), tree(&bundle_dir()));
     // A file that holds no certificate is Go's error.
     std::fs::write(env.path("work/empty.pem"), "").unwrap();
-    let o = env.run(&["alpha", "bundle", "unpack", &r, "-c", "empty.pem"]);
+    let o = env.run_work(&["alpha", "bundle", "unpack", &r, "-c", "empty.pem"]);
     assert_eq!(
         stderr(&o).lines().next(),
         Some("Error: failed to fetch root CA from empty.pem")

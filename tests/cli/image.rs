@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use super::registry::{self, LayerBlob, registry};
-use super::util::{opm, testdata};
+use super::util::{Env, opm, testdata};
 
 const BUNDLES: &[&str] = &[
     "ack-cloudwatch-controller-1.0.6",
@@ -17,69 +17,6 @@ const BUNDLES: &[&str] = &[
     "patch-operator-0.0.1",
     "prometheus-0.37.0",
 ];
-
-/// An isolated environment for one opm run: its own HOME, TMPDIR and
-/// image cache, and nothing inherited that could find credentials.
-pub struct Env {
-    dir: tempfile::TempDir,
-    vars: Vec<(String, String)>,
-}
-
-impl Env {
-    pub fn new() -> Env {
-        let dir = tempfile::Builder::new()
-            .prefix("opm-image-test-")
-            .tempdir()
-            .unwrap();
-        for d in ["home", "tmp", "cache"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        let p = |s: &str| dir.path().join(s).display().to_string();
-        let vars = vec![
-            ("HOME".into(), p("home")),
-            ("TMPDIR".into(), p("tmp")),
-            ("OLM_CACHE_DIR".into(), p("cache")),
-            ("XDG_RUNTIME_DIR".into(), p("home/run")),
-            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
-        ];
-        Env { dir, vars }
-    }
-
-    pub fn path(&self, s: &str) -> PathBuf {
-        self.dir.path().join(s)
-    }
-
-    pub fn set(&mut self, k: &str, v: impl Into<String>) -> &mut Env {
-        self.vars.retain(|(key, _)| key != k);
-        self.vars.push((k.into(), v.into()));
-        self
-    }
-
-    pub fn run(&self, args: &[&str]) -> Output {
-        self.run_in(&self.path("."), args)
-    }
-
-    /// Run in the working directory `cwd` (commands that write there).
-    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Output {
-        Command::new(opm())
-            .current_dir(cwd)
-            .args(args)
-            .env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap()
-    }
-
-    /// TMPDIR holds nothing once opm is done (the unpack root is removed).
-    pub fn assert_tmp_clean(&self) {
-        let left: Vec<_> = std::fs::read_dir(self.path("tmp"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        assert!(left.is_empty(), "left in TMPDIR: {left:?}");
-    }
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

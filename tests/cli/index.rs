@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::image::Env;
 use super::registry::{self, LayerBlob, registry};
+use super::util::Env;
 use super::util::testdata;
 
 fn stderr(o: &Output) -> String {

@@ -15,8 +15,9 @@ use std::process::Command;
 use opm::image::build::{self, CatalogImage};
 use opm::image::{PullOptions, Puller};
 
-use super::image::{Env, config_with_auth};
+use super::image::config_with_auth;
 use super::registry::{self, LayerBlob, registry};
+use super::util::Env;
 use super::util::testdata;
 
 fn catalog_dir() -> PathBuf {

@@ -6,11 +6,11 @@
 //! template line, and a warm blob cache makes no blob request.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use super::registry::{self, registry};
-use super::util::{opm, testdata};
+use super::util::{Env, opm, testdata};
 
 fn root() -> PathBuf {
     testdata().join("templates")
@@ -33,43 +33,6 @@ fn pushed() -> &'static str {
         }
         reg.http.clone()
     })
-}
-
-/// A private HOME, TMPDIR and blob cache for one run.
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::Builder::new()
-            .prefix("opm-template-test-")
-            .tempdir()
-            .unwrap();
-        for d in ["home", "tmp", "cache", "work"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        Env { dir }
-    }
-
-    fn path(&self, s: &str) -> PathBuf {
-        self.dir.path().join(s)
-    }
-
-    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env("HOME", self.path("home"))
-            .env("TMPDIR", self.path("tmp"))
-            .env("OLM_CACHE_DIR", self.path("cache"))
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .current_dir(self.path("work"));
-        c
-    }
-
-    fn opm(&self, args: &[&str]) -> Output {
-        self.command(opm()).args(args).output().unwrap()
-    }
 }
 
 fn text(b: &[u8]) -> String {
@@ -169,7 +132,7 @@ fn errors_point_at_the_template_line() {
         "t.yaml",
         "schema: olm.semver\nstable:\n  bundles:\n  - image: $REGISTRY/synthetic/syn-graph-1.0.0:v1\n  - image: $REGISTRY/synthetic/syn-dflt-1.0.0:v1\n",
     );
-    let o = env.opm(&[
+    let o = env.run_work(&[
         "alpha",
         "render-template",
         t.to_str().unwrap(),
@@ -191,7 +154,7 @@ fn errors_point_at_the_template_line() {
         "b.yaml",
         "schema: olm.template.basic\nentries:\n- schema: olm.package\n  name: p\n- schema: olm.bundle\n  name: p.v1\n  image: x\n  properties: []\n  package: p\n",
     );
-    let o = env.opm(&["alpha", "render-template", "basic", t.to_str().unwrap()]);
+    let o = env.run_work(&["alpha", "render-template", "basic", t.to_str().unwrap()]);
     let err = text(&o.stderr);
     assert!(
         err.starts_with(
@@ -210,28 +173,28 @@ fn argument_and_flag_errors_are_gos() {
     let env = Env::new();
     let t = write_template(&env, "t.yaml", "schema: olm.semver\n");
     let first_line = |o: &Output| text(&o.stderr).lines().next().unwrap_or("").to_string();
-    let o = env.opm(&["alpha", "render-template", "a", "b", "c"]);
+    let o = env.run_work(&["alpha", "render-template", "a", "b", "c"]);
     assert_eq!(
         first_line(&o),
         "Error: accepts between 0 and 2 arg(s), received 3"
     );
-    let o = env.opm(&["alpha", "render-template", t.to_str().unwrap(), "-o", "xml"]);
+    let o = env.run_work(&["alpha", "render-template", t.to_str().unwrap(), "-o", "xml"]);
     assert_eq!(
         first_line(&o),
         "Error: invalid --output value \"xml\", expected (json|yaml|mermaid)"
     );
-    let o = env.opm(&["alpha", "render-template", "basic", "missing.yaml"]);
+    let o = env.run_work(&["alpha", "render-template", "basic", "missing.yaml"]);
     assert_eq!(
         first_line(&o),
         "Error: unable to open \"missing.yaml\": open missing.yaml: no such file or directory"
     );
-    let o = env.opm(&["alpha", "render-template", t.to_str().unwrap()]);
+    let o = env.run_work(&["alpha", "render-template", t.to_str().unwrap()]);
     assert_eq!(
         first_line(&o),
         "Error: rendering template: render: no bundles specified or no bundles could be rendered"
     );
     // `alpha` itself is hidden from the root help.
-    let o = env.opm(&["--help"]);
+    let o = env.run_work(&["--help"]);
     assert!(!text(&o.stdout).contains("alpha"));
 }
 
@@ -257,10 +220,10 @@ fn warm_cache_makes_no_blob_requests() {
         t.to_str().unwrap(),
         "--use-http",
     ];
-    let cold = env.opm(&args);
+    let cold = env.run_work(&args);
     assert!(cold.status.success(), "{}", text(&cold.stderr));
     let before = registry::blob_gets(&reg.http_log);
-    let warm = env.opm(&args);
+    let warm = env.run_work(&args);
     assert!(warm.status.success());
     assert_eq!(warm.stdout, cold.stdout);
     let gets = blob_gets_for(&reg.http_log, "warm/", before);
@@ -289,7 +252,7 @@ fn blob_gets_for(log: &Path, prefix: &str, skip: usize) -> usize {
 fn convert_then_render_round_trips_a_basic_catalog() {
     let env = Env::new();
     let catalog = root().join("corpus/community-v4.20/kubernaut-operator/catalog.yaml");
-    let o = env.opm(&[
+    let o = env.run_work(&[
         "alpha",
         "convert-template",
         "basic",
@@ -303,7 +266,7 @@ fn convert_then_render_round_trips_a_basic_catalog() {
     assert!(t.ends_with("schema: olm.template.basic\n\n"));
     // Bundles keep only schema and image.
     assert!(!t.contains("olm.bundle.object"));
-    let o = env.opm(&[
+    let o = env.run_work(&[
         "alpha",
         "convert-template",
         "basic",
