@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use semver::Version;
 
 use super::{
-    AddOptions, CsvEdges, Mode, NewBundle, aggregate, build_id_compare, bundle_csv, bundle_version,
-    csv_edges, parse_version,
+    AddOptions, CsvEdges, Mode, NewBundle, aggregate, build_id_compare, bundle_version, csv_edges,
+    parse_version,
 };
 use crate::catalog::{
     Bundle, Channel, ChannelEntry, DeclarativeConfig, Package, SCHEMA_CHANNEL, SCHEMA_PACKAGE,
@@ -35,7 +35,6 @@ struct Info {
     /// The default channel annotation (for existing bundles, the
     /// package's default channel, as v1.73 read it back).
     default_channel: String,
-    has_csv: bool,
 }
 
 /// A package's state while bundles are added.
@@ -72,8 +71,13 @@ impl Pkg {
                 .filter(|(_, es)| es.iter().any(|e: &ChannelEntry| e.name == b.name))
                 .map(|(c, _)| c.clone())
                 .collect();
-            let csv = bundle_csv(b);
-            let edges = match &csv {
+            // The CSV, decoded only for the packages an add touches.
+            let mut bundle = b.clone();
+            if bundle.csv_json.is_none() {
+                // The loader already checked these objects.
+                let _ = crate::catalog::load::read_bundle_objects(&mut bundle, true);
+            }
+            let edges = match &bundle.csv_json {
                 Some(csv) => csv_edges(csv),
                 None => entry_edges(&channels, &b.name),
             };
@@ -81,11 +85,10 @@ impl Pkg {
                 b.name.clone(),
                 Info {
                     version: bundle_version(b),
-                    bundle: b.clone(),
+                    bundle,
                     edges,
                     channels: member_of,
                     default_channel: default_channel.clone(),
-                    has_csv: csv.is_some(),
                 },
             );
         }
@@ -100,15 +103,18 @@ impl Pkg {
     }
 
     fn insert_new(&mut self, nb: &NewBundle) {
-        let csv = bundle_csv(&nb.bundle);
         self.bundles.insert(
             nb.bundle.name.clone(),
             Info {
                 version: bundle_version(&nb.bundle),
-                edges: csv.as_deref().map(csv_edges).unwrap_or_default(),
+                edges: nb
+                    .bundle
+                    .csv_json
+                    .as_deref()
+                    .map(csv_edges)
+                    .unwrap_or_default(),
                 channels: nb.channels.clone(),
                 default_channel: nb.default_channel.clone(),
-                has_csv: csv.is_some(),
                 bundle: nb.bundle.clone(),
             },
         );
@@ -137,8 +143,7 @@ impl Pkg {
             .get(&self.default_channel)
             .and_then(|es| head_of(es))
             .and_then(|h| self.bundles.get(&h))
-            .filter(|i| i.has_csv)
-            .and_then(|i| bundle_csv(&i.bundle));
+            .and_then(|i| i.bundle.csv_json.clone());
         let mut pkg = self.blob.clone().unwrap_or_else(|| Package {
             schema: SCHEMA_PACKAGE.to_string(),
             name: name.clone(),
@@ -348,7 +353,9 @@ fn sanity_check(cfg: &DeclarativeConfig, new: &[NewBundle], opts: AddOptions) ->
 fn edge_packages(cfg: &DeclarativeConfig, new: &[NewBundle]) -> Result<(), String> {
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
     for nb in new {
-        let edges = bundle_csv(&nb.bundle)
+        let edges = nb
+            .bundle
+            .csv_json
             .as_deref()
             .map(csv_edges)
             .unwrap_or_default();

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use semver::Version;
 
-use crate::catalog::{Bundle, DeclarativeConfig, PROP_BUNDLE_OBJECT, PROP_PACKAGE};
+use crate::catalog::{Bundle, DeclarativeConfig};
 
 pub use graph::add;
 
@@ -90,45 +90,13 @@ pub(crate) struct CsvEdges {
 
 /// The `version` of a bundle's `olm.package` property ("" when absent).
 pub(crate) fn bundle_version(b: &Bundle) -> String {
-    #[derive(serde::Deserialize)]
-    struct Pkg {
-        #[serde(default)]
-        version: String,
-    }
-    b.properties
-        .iter()
-        .find(|p| p.typ == PROP_PACKAGE)
-        .and_then(|p| serde_json::from_str::<Pkg>(&p.value).ok())
+    let (props, _) = crate::catalog::validate::props::parse_properties(&b.properties);
+    props
+        .packages
+        .into_iter()
+        .next()
         .map(|p| p.version)
         .unwrap_or_default()
-}
-
-/// The bundle's CSV as JSON: the decoded one when rendering gave it,
-/// otherwise the `olm.bundle.object` property holding a CSV.
-pub(crate) fn bundle_csv(b: &Bundle) -> Option<String> {
-    if let Some(csv) = &b.csv_json {
-        return Some(csv.clone());
-    }
-    #[derive(serde::Deserialize)]
-    struct Obj {
-        data: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Kind {
-        #[serde(default)]
-        kind: String,
-    }
-    b.properties
-        .iter()
-        .filter(|p| p.typ == PROP_BUNDLE_OBJECT)
-        .filter_map(|p| serde_json::from_str::<Obj>(&p.value).ok())
-        .filter_map(|o| crate::catalog::model::decode_go_base64(&o.data).ok())
-        .filter_map(|bytes| String::from_utf8(bytes).ok())
-        .find(|json| {
-            serde_json::from_str::<Kind>(json)
-                .map(|k| k.kind == "ClusterServiceVersion")
-                .unwrap_or(false)
-        })
 }
 
 /// `spec.replaces`, `spec.skips` and the `olm.skipRange` annotation of a CSV.
