@@ -22,17 +22,20 @@ pub use write::Format;
 /// objects and CSV metadata move last (relative order kept), and related
 /// images are sorted by image.
 pub fn prepare_for_render(cfg: &mut DeclarativeConfig) {
-    for b in &mut cfg.bundles {
-        let is_object = |p: &Property| p.typ == PROP_BUNDLE_OBJECT || p.typ == PROP_CSV_METADATA;
-        if b.properties.iter().any(is_object) {
-            let (objects, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut b.properties)
-                .into_iter()
-                .partition(|p| is_object(p));
-            rest.extend(objects);
-            b.properties = rest;
-        }
-        // Go uses sort.Slice, which is not stable beyond 12 items; real
-        // bundles list one image under two names, so replay Go's algorithm.
-        crate::gosort::sort_slice(&mut b.related_images, |x, y| x.image < y.image);
+    cfg.bundles.iter_mut().for_each(prepare_bundle_for_render);
+}
+
+/// [`prepare_for_render`] for one bundle.
+pub fn prepare_bundle_for_render(b: &mut Bundle) {
+    let is_object = |p: &Property| p.typ == PROP_BUNDLE_OBJECT || p.typ == PROP_CSV_METADATA;
+    if b.properties.iter().any(is_object) {
+        let (objects, mut rest): (Vec<_>, Vec<_>) = std::mem::take(&mut b.properties)
+            .into_iter()
+            .partition(|p| is_object(p));
+        rest.extend(objects);
+        b.properties = rest;
     }
+    // Go uses sort.Slice, which is not stable beyond 12 items; real
+    // bundles list one image under two names, so replay Go's algorithm.
+    crate::gosort::sort_slice(&mut b.related_images, |x, y| x.image < y.image);
 }
