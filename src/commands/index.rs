@@ -19,7 +19,6 @@ use crate::cli::{
 use crate::image::Puller;
 use crate::index::{self, AddOptions, Mode, NewBundle};
 use crate::output::{CmdResult, CommandError, Style, logrus_line, logrus_line_fields};
-use crate::render::{Allowed, RenderOptions, render_ref};
 use crate::source::{self, ImageContent, Source};
 
 /// v1.73's `DefaultBinarySourceImage`.
@@ -112,15 +111,7 @@ fn load_index(reference: &str, puller: &Puller) -> Result<DeclarativeConfig, Com
     if reference.is_empty() {
         return Ok(DeclarativeConfig::default());
     }
-    let notice = super::SqliteNotice::default();
-    let on_sqlite = || notice.show();
-    let opts = RenderOptions {
-        allowed: Allowed::CATALOGS,
-        images: Some(puller),
-        on_sqlite: Some(&on_sqlite),
-        ..Default::default()
-    };
-    render_ref(reference, &opts).map_err(|e| {
+    super::render_catalog(reference, puller).map_err(|e| {
         cobra(format!(
             "render index {}: {}",
             go_quote(reference),
@@ -151,13 +142,9 @@ fn read_bundle(reference: &str, puller: &Puller) -> Result<NewBundle, String> {
     };
     // The same per-bundle preparation as `render`, so that an added bundle
     // renders exactly as the bundle image does.
-    let mut one = DeclarativeConfig {
-        bundles: vec![std::mem::take(&mut bundle)],
-        ..Default::default()
-    };
-    crate::catalog::prepare_for_render(&mut one);
+    crate::catalog::prepare_bundle_for_render(&mut bundle);
     Ok(NewBundle {
-        bundle: one.bundles.pop().unwrap_or_default(),
+        bundle,
         channels: annotations
             .channels
             .split(',')

@@ -88,6 +88,25 @@ pub(crate) fn write_stdout(
     }
 }
 
+/// Render a whole catalog reference (directory, catalog image, SQLite file
+/// or index image; never a bundle) with no migration, printing v1.73's
+/// SQLite notice when one is read: what `index` and `alpha list|render-graph`
+/// read their index with.
+pub(crate) fn render_catalog(
+    reference: &str,
+    puller: &crate::image::Puller,
+) -> Result<crate::catalog::DeclarativeConfig, crate::render::RenderError> {
+    let notice = SqliteNotice::default();
+    let on_sqlite = || notice.show();
+    let opts = crate::render::RenderOptions {
+        allowed: crate::render::Allowed::CATALOGS,
+        images: Some(puller),
+        on_sqlite: Some(&on_sqlite),
+        ..Default::default()
+    };
+    crate::render::render_ref(reference, &opts)
+}
+
 /// Prints v1.73's SQLite deprecation warning (spec §8) the first time a
 /// command renders a SQLite database (a file or an index image).
 pub(crate) struct SqliteNotice {

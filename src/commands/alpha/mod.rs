@@ -11,7 +11,6 @@ use crate::catalog::load::go_quote;
 use crate::cli::GlobalFlags;
 use crate::cli::alpha::{AlphaCommand, BundleCommand};
 use crate::output::CmdResult;
-use crate::render::{Allowed, RenderOptions, render_ref};
 
 pub fn run(command: Option<AlphaCommand>, global: &GlobalFlags) -> CmdResult {
     let Some(command) = command else {
@@ -43,17 +42,8 @@ struct IndexError {
 /// `AllowedRefMask: RefDCImage | RefDCDir`, plus v1.73's SQLite files):
 /// catalog directories and images, never bundles.
 fn render_index(reference: &str, global: &GlobalFlags) -> Result<DeclarativeConfig, IndexError> {
-    let notice = super::SqliteNotice::default();
-    let on_sqlite = || notice.show();
     let puller = crate::image::Puller::new(super::pull_options(global));
-    let opts = RenderOptions {
-        migrate: crate::catalog::migrate::Level::NONE,
-        image_ref_template: None,
-        allowed: Allowed::CATALOGS,
-        images: Some(&puller),
-        on_sqlite: Some(&on_sqlite),
-    };
-    render_ref(reference, &opts).map_err(|e| IndexError {
+    super::render_catalog(reference, &puller).map_err(|e| IndexError {
         not_allowed: e.message.ends_with("not allowed"),
         message: format!("render reference {}: {}", go_quote(reference), e.message),
         location: e.location,
