@@ -160,7 +160,10 @@ impl Puller {
         reference: &str,
         root: &Path,
     ) -> Result<BTreeMap<String, String>, String> {
-        self.apply(reference, root).map_err(|(_, e)| e)
+        let pulled = self.get(reference);
+        let pulled = pulled.as_ref().as_ref().map_err(Clone::clone)?;
+        unpack::apply_layers(&pulled.layers, root, self.opts.max_bytes())?;
+        Ok(pulled.labels.clone())
     }
 
     fn lock_done(&self) -> std::sync::MutexGuard<'_, HashMap<String, PullResult>> {
@@ -175,22 +178,6 @@ impl Puller {
             }
             ImageRef::Registry(_) => unreachable!("registry references are fetched remotely"),
         }
-    }
-
-    /// Fetch and apply; an error says which of the two failed.
-    fn apply(
-        &self,
-        reference: &str,
-        root: &Path,
-    ) -> Result<BTreeMap<String, String>, (Step, String)> {
-        let pulled = self.get(reference);
-        let pulled = pulled
-            .as_ref()
-            .as_ref()
-            .map_err(|e| (Step::Pull, e.clone()))?;
-        unpack::apply_layers(&pulled.layers, root, self.opts.max_bytes())
-            .map_err(|e| (Step::Unpack, e))?;
-        Ok(pulled.labels.clone())
     }
 
     /// A registry session on this run's blob cache, and a runtime to drive it.
@@ -215,12 +202,6 @@ impl Puller {
     }
 }
 
-/// Which step of fetching an image failed.
-enum Step {
-    Pull,
-    Unpack,
-}
-
 /// An image fetched and applied into a private temporary root: what the
 /// layers hold, and the config labels that say what kind of image it is.
 pub struct Unpacked {
@@ -241,17 +222,21 @@ impl Puller {
     /// Go's `failed to pull image "<ref>": …` / `failed to unpack …`.
     pub fn unpack(&self, reference: &str) -> Result<Unpacked, String> {
         let q = go_quote(reference);
+        let pulled = self.get(reference);
+        let pulled = pulled
+            .as_ref()
+            .as_ref()
+            .map_err(|e| format!("failed to pull image {q}: {e}"))?;
         let root = tempfile::Builder::new()
             .prefix("opm-unpack-")
             .tempdir()
             .map_err(|e| format!("create tempdir: {e}"))?;
-        let labels = self
-            .apply(reference, root.path())
-            .map_err(|(step, e)| match step {
-                Step::Pull => format!("failed to pull image {q}: {e}"),
-                Step::Unpack => format!("failed to unpack image {q}: {e}"),
-            })?;
-        Ok(Unpacked { labels, root })
+        unpack::apply_layers(&pulled.layers, root.path(), self.opts.max_bytes())
+            .map_err(|e| format!("failed to unpack image {q}: {e}"))?;
+        Ok(Unpacked {
+            labels: pulled.labels.clone(),
+            root,
+        })
     }
 }
 
