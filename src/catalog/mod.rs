@@ -8,6 +8,7 @@ pub mod mermaid;
 pub mod migrate;
 pub mod model;
 pub mod sorted;
+pub mod upgrade;
 pub mod validate;
 pub mod write;
 
