@@ -35,6 +35,7 @@ use super::proto::api;
 use crate::catalog::load::{
     add_value, for_each_document, go_io_error, go_quote, list_files, meta_of,
 };
+use crate::catalog::validate::props::parse_properties;
 use crate::catalog::{
     DeclarativeConfig, LoadError, LoadOptions, Location, PROP_BUNDLE_OBJECT, PROP_CSV_METADATA,
     SCHEMA_BUNDLE, SCHEMA_CHANNEL, SCHEMA_DEPRECATIONS, SCHEMA_PACKAGE,
@@ -544,7 +545,16 @@ fn stash_bundle(
 ) -> std::io::Result<BundleMeta> {
     let objects = std::mem::take(&mut b.objects);
     let csv = b.csv_json.take();
+    let (props, prop_error) = parse_properties(&b.properties);
     let mut meta = BundleMeta {
+        props,
+        prop_error,
+        csv_metadata_count: b
+            .properties
+            .iter()
+            .filter(|p| p.typ == PROP_CSV_METADATA)
+            .count(),
+        has_objects: b.properties.iter().any(|p| p.typ == PROP_BUNDLE_OBJECT),
         object_count: objects.len(),
         csv_object: csv
             .and_then(|c| objects.iter().position(|o| *o == c))

@@ -1,16 +1,18 @@
 //! The package → channel → bundle model `serve` answers from, built per
 //! package the way Go's cache build runs `ConvertToModel` on each package
-//! group (spec opm-validate-serve-grpc.md §3.3, §1.4–§1.5, §2.3).
-//!
-//! Only what serve needs lives here: structural checks that would otherwise
-//! make answers meaningless, channel heads, and the replaces-chain checks of
-//! model validation. The full `validate` rule set lives with `opm validate`;
-//! both should converge on one model later.
+//! group (spec opm-validate-serve-grpc.md §3.3). The checks are those of
+//! `opm validate`, run by the same code
+//! ([`crate::catalog::validate::package_model`]): a catalog `validate`
+//! refuses, `serve` refuses with the same message. What is kept here is
+//! what the cache needs of the validated model.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::catalog::load::go_quote;
-use crate::catalog::{Channel, Deprecation, Icon, PROP_PACKAGE, Package, Property, RelatedImage};
+use crate::catalog::validate::convert::{BundleInput, Parts};
+use crate::catalog::validate::props::ParsedProps;
+use crate::catalog::validate::{check, package_model};
+use crate::catalog::{Channel, Deprecation, Icon, Package, Property, RelatedImage};
 
 /// A bundle as serve keeps it while building: everything but its objects,
 /// which were already written to the cache data region.
@@ -33,6 +35,14 @@ pub struct BundleMeta {
     pub csv_object: Option<u32>,
     /// `object` is `[csvJson]`: a synthesised CSV and no objects (§4.2).
     pub object_from_csv: bool,
+    /// The bundle's properties as validate parses them, taken before the
+    /// objects and CSV metadata were moved out.
+    pub props: ParsedProps,
+    pub prop_error: Option<String>,
+    /// How many `olm.csv.metadata` properties it had.
+    pub csv_metadata_count: usize,
+    /// Whether it had `olm.bundle.object` properties.
+    pub has_objects: bool,
 }
 
 /// One package group: the blobs whose package (or name, for `olm.package`)
@@ -81,587 +91,165 @@ pub struct ModelBundle {
     pub deprecation: Option<String>,
 }
 
-/// Convert one package group, first structural failure wins (Go's order).
+/// Convert and validate one package group: Go's message for the first
+/// failure, as `opm validate` gives it.
 pub fn build_package(pkg_name: &str, g: Group) -> Result<ModelPackage, String> {
-    // Packages (P1–P3).
-    let mut package: Option<Package> = None;
-    for p in g.packages {
-        if p.name.is_empty() {
-            return Err("config contains package with no name".into());
-        }
-        if package.is_some() {
-            return Err(format!("duplicate package {}", go_quote(&p.name)));
-        }
-        if let Some(why) = dns1123_label_error(&p.name) {
+    let inputs: Vec<BundleInput> = g
+        .bundles
+        .iter()
+        .map(|b| BundleInput {
+            name: &b.name,
+            package: &b.package,
+            image: &b.image,
+            related_images: &b.related_images,
+            props: &b.props,
+            prop_error: b.prop_error.as_deref(),
+            has_objects: b.has_objects,
+        })
+        .collect();
+    let model = package_model(Parts {
+        packages: &g.packages,
+        channels: &g.channels,
+        bundles: &inputs,
+        deprecations: &g.deprecations,
+    })?;
+    drop(inputs);
+    // Serve's own check (§3.7): it reads the CSV metadata of each bundle.
+    for b in &g.bundles {
+        if b.csv_metadata_count > 1 {
             return Err(format!(
-                "invalid package name {}: [{why}]",
-                go_quote(&p.name)
+                "parse properties: expected at most 1 property of type {}, found {}",
+                go_quote(crate::catalog::PROP_CSV_METADATA),
+                b.csv_metadata_count
             ));
         }
-        package = Some(p);
     }
-    let q = go_quote;
-    let known = |p: &str| package.as_ref().is_some_and(|x| x.name == p);
-
-    // Channels (C1–C4).
-    let mut channels: BTreeMap<String, ModelChannel> = BTreeMap::new();
-    let mut last_channel_entries: Vec<String> = Vec::new();
-    for c in &g.channels {
-        if !known(&c.package) {
-            return Err(format!(
-                "unknown package {} for channel {}",
-                q(&c.package),
-                q(&c.name)
-            ));
-        }
-        if c.name.is_empty() {
-            return Err(format!(
-                "package {} contains channel with no name",
-                q(&c.package)
-            ));
-        }
-        if channels.contains_key(&c.name) {
-            return Err(format!(
-                "package {} has duplicate channel {}",
-                q(&c.package),
-                q(&c.name)
-            ));
-        }
+    let (Some(m), Some(package)) = (model.packages.get(pkg_name), g.packages.into_iter().next())
+    else {
+        // A valid model of a group has its one package.
+        return Err(format!("unknown package {}", go_quote(pkg_name)));
+    };
+    let mut channels = BTreeMap::new();
+    let mut deprecated: BTreeMap<&str, String> = BTreeMap::new();
+    for c in m.channels.values() {
+        let head = check::channel_head(c)?.name.clone();
         let mut entries = BTreeMap::new();
-        for e in c.entries.iter().flatten() {
-            if entries.contains_key(&e.name) {
-                return Err(format!(
-                    "invalid package {}, channel {}: duplicate entry {}",
-                    q(&c.package),
-                    q(&c.name),
-                    q(&e.name)
-                ));
+        for b in c.bundles.values() {
+            if let Some(d) = &b.deprecation {
+                deprecated.insert(&b.name, d.message.clone());
             }
             entries.insert(
-                e.name.clone(),
+                b.name.clone(),
                 ModelEntry {
-                    replaces: e.replaces.clone(),
-                    skips: e.skips.clone(),
-                    skip_range: e.skip_range.clone(),
+                    replaces: b.replaces.clone(),
+                    skips: b.skips.clone(),
+                    skip_range: b.skip_range.clone(),
                 },
             );
         }
-        // GO QUIRK (§1.4): only the last channel's entries are checked for
-        // missing bundles.
-        last_channel_entries = entries.keys().cloned().collect();
         channels.insert(
             c.name.clone(),
             ModelChannel {
                 name: c.name.clone(),
-                head: String::new(),
-                deprecation: None,
+                head,
+                deprecation: c.deprecation.as_ref().map(|d| d.message.clone()),
                 entries,
             },
         );
     }
-
-    // Bundles (B1–B11).
-    let listed: HashSet<&str> = channels
-        .values()
-        .flat_map(|c| c.entries.keys().map(String::as_str))
-        .collect();
-    let mut bundles: BTreeMap<String, ModelBundle> = BTreeMap::new();
-    for b in g.bundles {
-        if b.package.is_empty() {
-            return Err(format!(
-                "package name must be set for bundle {}",
-                q(&b.name)
-            ));
-        }
-        if !known(&b.package) {
-            return Err(format!(
-                "unknown package {} for bundle {}",
-                q(&b.package),
-                q(&b.name)
-            ));
-        }
-        if bundles.contains_key(&b.name) {
-            return Err(format!(
-                "package {} has duplicate bundle {}",
-                q(&b.package),
-                q(&b.name)
-            ));
-        }
-        let pkg_props: Vec<&Property> = b
-            .properties
-            .iter()
-            .filter(|p| p.typ == PROP_PACKAGE)
-            .collect();
-        if pkg_props.len() != 1 {
-            return Err(format!(
-                "package {} bundle {} must have exactly 1 {} property, found {}",
-                q(&b.package),
-                q(&b.name),
-                q(PROP_PACKAGE),
-                pkg_props.len()
-            ));
-        }
-        let (prop_pkg, version) = parse_package_property(&pkg_props[0].value).map_err(|e| {
-            format!(
-                "parse properties for bundle {}: parse property[{}] of type {}: {e}",
-                q(&b.name),
-                b.properties
-                    .iter()
-                    .position(|p| p.typ == PROP_PACKAGE)
-                    .unwrap_or(0),
-                q(PROP_PACKAGE)
-            )
-        })?;
-        if prop_pkg != b.package {
-            return Err(format!(
-                "package {} does not match {} property {}",
-                q(&b.package),
-                q(PROP_PACKAGE),
-                q(&prop_pkg)
-            ));
-        }
-        if let Err(e) = semver::Version::parse(&version) {
-            return Err(format!(
-                "error parsing bundle {} version {}: {e}",
-                q(&b.name),
-                q(&version)
-            ));
-        }
-        if !listed.contains(b.name.as_str()) {
-            return Err(format!(
-                "package {}, bundle {} not found in any channel entries",
-                q(&b.package),
-                q(&b.name)
-            ));
-        }
-        let csv_meta = b
-            .properties
-            .iter()
-            .filter(|p| p.typ == crate::catalog::PROP_CSV_METADATA)
-            .count();
-        if csv_meta > 1 {
-            return Err(format!(
-                "parse properties: expected at most 1 property of type {}, found {csv_meta}",
-                q(crate::catalog::PROP_CSV_METADATA)
-            ));
-        }
+    let mut bundles = BTreeMap::new();
+    for meta in g.bundles {
+        // The version as written (`Version.String()` of what parsed).
+        let version = meta
+            .props
+            .packages
+            .first()
+            .map(|p| p.version.clone())
+            .unwrap_or_default();
+        let deprecation = deprecated.get(meta.name.as_str()).cloned();
         bundles.insert(
-            b.name.clone(),
+            meta.name.clone(),
             ModelBundle {
-                meta: b,
+                meta,
                 version,
-                deprecation: None,
+                deprecation,
             },
         );
     }
-    let missing: BTreeSet<&String> = last_channel_entries
-        .iter()
-        .filter(|e| !bundles.contains_key(*e))
-        .collect();
-    if !missing.is_empty() {
-        let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-        return Err(format!(
-            "no olm.bundle blobs found in package {} for olm.channel entries [{}]",
-            q(pkg_name),
-            names.join(" ")
-        ));
-    }
-
-    let Some(package) = package else {
-        // Only reachable for a group with no blobs at all.
-        return Err(format!("unknown package {}", q(pkg_name)));
-    };
-    // An unknown default channel becomes an empty channel (§1.4).
-    if !package.default_channel.is_empty() && !channels.contains_key(&package.default_channel) {
-        channels.insert(
-            package.default_channel.clone(),
-            ModelChannel {
-                name: package.default_channel.clone(),
-                head: String::new(),
-                deprecation: None,
-                entries: BTreeMap::new(),
-            },
-        );
-    }
-
-    let mut model = ModelPackage {
-        name: package.name.clone(),
-        description: package.description.clone(),
-        icon: package.icon.clone(),
-        default_channel: package.default_channel.clone(),
-        deprecation: None,
+    Ok(ModelPackage {
+        name: package.name,
+        description: package.description,
+        icon: package.icon,
+        default_channel: package.default_channel,
+        deprecation: m.deprecation.as_ref().map(|d| d.message.clone()),
         channels,
         bundles,
-    };
-    apply_deprecations(&mut model, &g.deprecations)?;
-    validate(&mut model)?;
-    Ok(model)
-}
-
-fn parse_package_property(value: &str) -> Result<(String, String), String> {
-    #[derive(serde::Deserialize)]
-    struct P {
-        #[serde(rename = "packageName", default)]
-        package_name: Option<String>,
-        #[serde(default)]
-        version: Option<String>,
-    }
-    let p: P = serde_json::from_str(value).map_err(|e| e.to_string())?;
-    Ok((
-        p.package_name.unwrap_or_default(),
-        p.version.unwrap_or_default(),
-    ))
-}
-
-/// k8s `IsDNS1123Label`, the message Go joins into `[...]`.
-fn dns1123_label_error(name: &str) -> Option<String> {
-    let label_ok = |s: &str| {
-        let b = s.as_bytes();
-        !b.is_empty()
-            && b.iter()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-            && b[0] != b'-'
-            && b[b.len() - 1] != b'-'
-    };
-    if name.len() > 63 {
-        return Some("must be no more than 63 characters".into());
-    }
-    if label_ok(name) {
-        return None;
-    }
-    if name.split('.').all(label_ok) {
-        return Some("must not contain dots".into());
-    }
-    Some("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')".into())
-}
-
-fn apply_deprecations(m: &mut ModelPackage, deps: &[Deprecation]) -> Result<(), String> {
-    let q = go_quote;
-    let mut seen_blob = false;
-    for (i, d) in deps.iter().enumerate() {
-        if d.package.is_empty() {
-            return Err(format!("package name must be set for deprecation item {i}"));
-        }
-        if d.package != m.name {
-            return Err(format!(
-                "cannot apply deprecations to an unknown package {}",
-                q(&d.package)
-            ));
-        }
-        if seen_blob {
-            return Err(format!(
-                "expected a maximum of one deprecation per package: {}",
-                q(&d.package)
-            ));
-        }
-        seen_blob = true;
-        let mut refs = HashSet::new();
-        for (j, e) in d.entries.iter().flatten().enumerate() {
-            let r = &e.reference;
-            if r.schema.is_empty() {
-                return Err(format!(
-                    "schema must be set for deprecation entry [{j}] for package {}",
-                    q(&d.package)
-                ));
-            }
-            let go_ref = format!(
-                "declcfg.PackageScopedReference{{Schema:{}, Name:{}}}",
-                q(&r.schema),
-                q(&r.name)
-            );
-            if !refs.insert((r.schema.clone(), r.name.clone())) {
-                return Err(format!(
-                    "duplicate deprecation entry {go_ref} for package {}",
-                    q(&d.package)
-                ));
-            }
-            match r.schema.as_str() {
-                crate::catalog::SCHEMA_BUNDLE => {
-                    let Some(b) = m.bundles.get_mut(&r.name) else {
-                        return Err(format!(
-                            "cannot deprecate bundle {} for package {}: bundle not found",
-                            q(&r.name),
-                            q(&d.package)
-                        ));
-                    };
-                    b.deprecation = Some(e.message.clone());
-                }
-                crate::catalog::SCHEMA_CHANNEL => {
-                    let Some(c) = m.channels.get_mut(&r.name) else {
-                        return Err(format!(
-                            "cannot deprecate channel {} for package {}: channel not found",
-                            q(&r.name),
-                            q(&d.package)
-                        ));
-                    };
-                    c.deprecation = Some(e.message.clone());
-                }
-                crate::catalog::SCHEMA_PACKAGE => {
-                    if !r.name.is_empty() {
-                        return Err(format!(
-                            "package name must be empty for deprecated package {} (specified {})",
-                            q(&d.package),
-                            q(&r.name)
-                        ));
-                    }
-                    m.deprecation = Some(e.message.clone());
-                }
-                _ => {
-                    return Err(format!(
-                        "cannot deprecate object {go_ref} referenced by entry {j} for package {}: object schema unknown",
-                        q(&d.package)
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// An error-tree node (§1.7).
-struct Node {
-    msg: String,
-    children: Vec<Node>,
-}
-
-impl Node {
-    fn leaf(msg: impl Into<String>) -> Node {
-        Node {
-            msg: msg.into(),
-            children: Vec::new(),
-        }
-    }
-
-    fn render(&self, prefix: &str, out: &mut String) {
-        out.push_str(prefix);
-        out.push_str(&self.msg);
-        if !self.children.is_empty() {
-            out.push(':');
-        }
-        out.push('\n');
-        let n = self.children.len();
-        for (i, c) in self.children.iter().enumerate() {
-            let last = i + 1 == n;
-            let mut p: String = prefix.to_string();
-            let chars: Vec<char> = p.chars().collect();
-            if chars.len() >= 4 {
-                // The parent's own connector becomes a continuation column.
-                let parent_last = prefix.ends_with("└── ");
-                p = chars[..chars.len() - 4].iter().collect();
-                p.push_str(if parent_last { "    " } else { "│   " });
-            }
-            p.push_str(if last { "└── " } else { "├── " });
-            c.render(&p, out);
-        }
-    }
-}
-
-/// Model validation (§1.5), limited to what serve depends on: channel
-/// heads and replaces chains, empty channels, missing default channel,
-/// bundles without image or objects. Fills in channel heads.
-fn validate(m: &mut ModelPackage) -> Result<(), String> {
-    let mut pkg_errs = Vec::new();
-    if m.default_channel.is_empty() {
-        pkg_errs.push(Node::leaf("default channel must be set"));
-    }
-    if m.channels.is_empty() {
-        pkg_errs.push(Node::leaf("package must contain at least one channel"));
-    }
-    for c in m.channels.values_mut() {
-        let mut errs = Vec::new();
-        if c.entries.is_empty() {
-            errs.push(Node::leaf("channel must contain at least one bundle"));
-        } else {
-            match channel_head(c).and_then(|head| check_chain(c, &head).map(|_| head)) {
-                Ok(head) => c.head = head,
-                Err(e) => errs.push(Node::leaf(e)),
-            }
-        }
-        for (name, e) in &c.entries {
-            let mut berrs = Vec::new();
-            for (i, s) in e.skips.iter().enumerate() {
-                if s.is_empty() {
-                    berrs.push(Node::leaf(format!("skip[{i}] is empty")));
-                }
-            }
-            if let Some(b) = m.bundles.get(name)
-                && b.meta.image.is_empty()
-                && b.meta.object_count == 0
-            {
-                berrs.push(Node::leaf("bundle image must be set"));
-            }
-            if !berrs.is_empty() {
-                errs.push(Node {
-                    msg: format!("invalid bundle {}", go_quote(name)),
-                    children: berrs,
-                });
-            }
-        }
-        if !errs.is_empty() {
-            pkg_errs.push(Node {
-                msg: format!("invalid channel {}", go_quote(&c.name)),
-                children: errs,
-            });
-        }
-    }
-    if pkg_errs.is_empty() {
-        return Ok(());
-    }
-    let root = Node {
-        msg: "invalid index".into(),
-        children: vec![Node {
-            msg: format!("invalid package {}", go_quote(&m.name)),
-            children: pkg_errs,
-        }],
-    };
-    let mut s = String::new();
-    root.render("", &mut s);
-    Err(s.trim().to_string())
-}
-
-/// The one entry no `replaces` or `skips` points at (§2.3).
-pub fn channel_head(c: &ModelChannel) -> Result<String, String> {
-    let mut incoming: HashMap<&str, usize> = HashMap::new();
-    for e in c.entries.values() {
-        if !e.replaces.is_empty() {
-            *incoming.entry(e.replaces.as_str()).or_default() += 1;
-        }
-        for s in &e.skips {
-            *incoming.entry(s.as_str()).or_default() += 1;
-        }
-    }
-    let heads: Vec<&String> = c
-        .entries
-        .keys()
-        .filter(|n| !incoming.contains_key(n.as_str()))
-        .collect();
-    match heads.as_slice() {
-        [] => Err("no channel head found in graph".into()),
-        [one] => Ok((*one).clone()),
-        many => Err(format!(
-            "multiple channel heads found in graph: {}",
-            many.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
-}
-
-fn check_chain(c: &ModelChannel, head: &str) -> Result<(), String> {
-    let skipped: HashSet<&str> = c
-        .entries
-        .values()
-        .flat_map(|e| e.skips.iter().map(String::as_str))
-        .collect();
-    let mut path: Vec<&str> = vec![head];
-    let mut visited: HashSet<&str> = HashSet::from([head]);
-    let mut cur = head;
-    while let Some(e) = c.entries.get(cur) {
-        let next = e.replaces.as_str();
-        if next.is_empty() || skipped.contains(next) {
-            break;
-        }
-        if visited.contains(next) {
-            let start = path.iter().position(|p| *p == next).unwrap_or(0);
-            let mut cycle: Vec<&str> = path[start..].to_vec();
-            cycle.push(next);
-            return Err(format!(
-                "detected cycle in replaces chain of upgrade graph: {}",
-                cycle.join(" -> ")
-            ));
-        }
-        visited.insert(next);
-        path.push(next);
-        cur = next;
-    }
-    let stranded: Vec<&str> = c
-        .entries
-        .keys()
-        .map(String::as_str)
-        .filter(|n| !visited.contains(n) && !skipped.contains(n))
-        .collect();
-    if !stranded.is_empty() {
-        return Err(format!(
-            "channel contains one or more stranded bundles: {}",
-            stranded.join(", ")
-        ));
-    }
-    Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{ChannelEntry, PROP_PACKAGE};
 
-    fn chan(entries: &[(&str, &str, &[&str])]) -> ModelChannel {
-        ModelChannel {
-            name: "stable".into(),
-            head: String::new(),
-            deprecation: None,
-            entries: entries
-                .iter()
-                .map(|(n, r, s)| {
-                    (
-                        n.to_string(),
-                        ModelEntry {
-                            replaces: r.to_string(),
-                            skips: s.iter().map(|x| x.to_string()).collect(),
-                            skip_range: String::new(),
-                        },
-                    )
-                })
-                .collect(),
+    fn group(image: &str) -> Group {
+        let props = vec![Property {
+            typ: PROP_PACKAGE.into(),
+            value: r#"{"packageName":"foo","version":"0.1.0"}"#.into(),
+        }];
+        let (parsed, err) = crate::catalog::validate::props::parse_properties(&props);
+        Group {
+            packages: vec![Package {
+                name: "foo".into(),
+                default_channel: "stable".into(),
+                ..Default::default()
+            }],
+            channels: vec![Channel {
+                name: "stable".into(),
+                package: "foo".into(),
+                entries: Some(vec![ChannelEntry {
+                    name: "foo.v0.1.0".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }],
+            bundles: vec![BundleMeta {
+                name: "foo.v0.1.0".into(),
+                package: "foo".into(),
+                image: image.into(),
+                properties: props,
+                props: parsed,
+                prop_error: err,
+                ..Default::default()
+            }],
+            deprecations: Vec::new(),
         }
     }
 
     #[test]
-    fn heads_cycles_and_strands() {
-        let c = chan(&[("v1", "", &[]), ("v2", "v1", &[]), ("v3", "v2", &["v0"])]);
-        assert_eq!(channel_head(&c).unwrap(), "v3");
-        assert!(check_chain(&c, "v3").is_ok());
-        let two = chan(&[("a", "", &[]), ("b", "", &[])]);
-        assert_eq!(
-            channel_head(&two).unwrap_err(),
-            "multiple channel heads found in graph: a, b"
-        );
-        let cyc = chan(&[
-            ("v1", "v3", &[]),
-            ("v2", "v1", &[]),
-            ("v3", "v2", &[]),
-            ("v4", "v3", &[]),
-        ]);
-        assert_eq!(
-            check_chain(&cyc, "v4").unwrap_err(),
-            "detected cycle in replaces chain of upgrade graph: v3 -> v2 -> v1 -> v3"
-        );
-        let strand = chan(&[("v1", "", &[]), ("v2", "v1", &[]), ("v3", "v2", &["v2"])]);
-        assert_eq!(
-            check_chain(&strand, "v3").unwrap_err(),
-            "channel contains one or more stranded bundles: v1"
-        );
+    fn builds_what_validate_accepts() {
+        let m = build_package("foo", group("quay.io/x/foo:v0.1.0")).unwrap();
+        assert_eq!(m.channels["stable"].head, "foo.v0.1.0");
+        assert_eq!(m.bundles["foo.v0.1.0"].version, "0.1.0");
     }
 
     #[test]
-    fn tree_renders_like_go() {
-        let root = Node {
-            msg: "invalid index".into(),
-            children: vec![Node {
-                msg: "invalid package \"b\"".into(),
-                children: vec![
-                    Node::leaf("default channel must be set"),
-                    Node {
-                        msg: "invalid channel \"stable\"".into(),
-                        children: vec![Node::leaf("x")],
-                    },
-                ],
+    fn refuses_what_validate_refuses_with_its_message() {
+        let err = build_package("foo", group("quay.io/x/foo@sha256:zzz")).unwrap_err();
+        let cfg = crate::catalog::DeclarativeConfig {
+            packages: group("").packages,
+            channels: group("").channels,
+            bundles: vec![crate::catalog::Bundle {
+                name: "foo.v0.1.0".into(),
+                package: "foo".into(),
+                image: "quay.io/x/foo@sha256:zzz".into(),
+                properties: group("").bundles[0].properties.clone(),
+                ..Default::default()
             }],
+            ..Default::default()
         };
-        let mut s = String::new();
-        root.render("", &mut s);
-        assert_eq!(
-            s.trim(),
-            "invalid index:\n└── invalid package \"b\":\n    ├── default channel must be set\n    └── invalid channel \"stable\":\n        └── x"
-        );
+        assert_eq!(Err(err), crate::catalog::validate::go_verdict(&cfg));
+        let empty = build_package("foo", group("")).unwrap_err();
+        assert!(empty.ends_with("bundle image must be set"), "{empty}");
     }
 }

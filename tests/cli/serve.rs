@@ -863,3 +863,106 @@ fn invalid_catalog_is_fatal_with_go_opm_wrapping() {
         "{err}"
     );
 }
+
+/// The `msg="…"` of the first `level=fatal` record, or of the first record.
+fn fatal_msg(err: &str) -> String {
+    let line = err
+        .lines()
+        .find(|l| l.contains("level=fatal"))
+        .or_else(|| err.lines().next())
+        .unwrap_or_default();
+    line.split_once("msg=\"")
+        .map(|(_, m)| m.strip_suffix('"').unwrap_or(m).to_string())
+        .unwrap_or_default()
+}
+
+/// serve and validate share one model: every validate mutant of the
+/// conformance suite is refused by `serve` exactly when `validate` refuses
+/// it, with validate's message inside Go's serve wrapping. The exceptions
+/// are Go's own (spec §3.7): custom schemas serve cannot key, and load
+/// errors, which serve words as its walker does.
+#[test]
+fn serve_refuses_exactly_what_validate_refuses() {
+    let mutants = testdata().join("cases/validate-mutants");
+    let mut checked = 0;
+    let mut refused = 0;
+    for entry in std::fs::read_dir(&mutants).unwrap() {
+        let case = entry.unwrap().path();
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let catalog = case.join("input/catalog");
+        if name.ends_with("-json") || !catalog.is_dir() {
+            continue;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let validate = Command::new(opm())
+            .arg("validate")
+            .arg(&catalog)
+            .output()
+            .unwrap();
+        let serve = Command::new(opm())
+            .arg("serve")
+            .arg(&catalog)
+            .args(["--pprof-addr", "", "--cache-only", "--cache-dir"])
+            .arg(tmp.path().join("cache"))
+            .output()
+            .unwrap();
+        checked += 1;
+        if name == "mut-shared-custom-schema-ok" {
+            // `example.com/note` is a valid schema for validate, not a key
+            // for serve's custom metas.
+            assert_eq!(validate.status.code(), Some(0), "{name}");
+            assert_eq!(serve.status.code(), Some(1), "{name}");
+            continue;
+        }
+        assert_eq!(
+            serve.status.code(),
+            validate.status.code(),
+            "{name}: serve {}",
+            stderr(&serve)
+        );
+        if validate.status.success() {
+            continue;
+        }
+        refused += 1;
+        let v = fatal_msg(&stderr(&validate));
+        let s = fatal_msg(&stderr(&serve));
+        let load_error = !s.contains("build package index: process package");
+        if !load_error {
+            assert!(s.ends_with(&v), "{name}:\nvalidate: {v}\nserve:    {s}");
+        }
+    }
+    assert!(
+        checked >= 50 && refused >= 30,
+        "{checked} cases, {refused} refused"
+    );
+}
+
+#[test]
+fn serve_refuses_an_invalid_bundle_image_like_validate() {
+    let env = crate::util::Env::new();
+    let dir = env.path("catalog");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("index.yaml"),
+        "schema: olm.package\nname: foo\ndefaultChannel: stable\n---\nschema: olm.channel\npackage: foo\nname: stable\nentries:\n- name: foo.v0.1.0\n---\nschema: olm.bundle\nname: foo.v0.1.0\npackage: foo\nimage: quay.io/x/foo@sha256:zzz\nproperties:\n- type: olm.package\n  value: {packageName: foo, version: 0.1.0}\n",
+    )
+    .unwrap();
+    let catalog = dir.to_str().unwrap();
+    let cache = env.path("cache");
+    let out = env.run(&[
+        "serve",
+        catalog,
+        "--pprof-addr",
+        "",
+        "--cache-only",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(r#"level=fatal msg="failed to load or rebuild cache: failed to rebuild cache: build package index: process package \"foo\": package \"foo\" bundle \"foo.v0.1.0\" image: invalid image pull spec \"quay.io/x/foo@sha256:zzz\": "#),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.run(&["validate", catalog]).status.code(), Some(1));
+}

@@ -8,9 +8,13 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use semver::Version;
 
 use super::Diagnostic;
+use super::props::ParsedProps;
 use super::props::parse_properties;
 use crate::catalog::load::go_quote as q;
-use crate::catalog::{DeclarativeConfig, Location, PROP_BUNDLE_OBJECT, SourceMap};
+use crate::catalog::{
+    Bundle, Channel, DeclarativeConfig, Deprecation, Location, PROP_BUNDLE_OBJECT, Package,
+    RelatedImage, SourceMap,
+};
 use crate::semver_range::{check_prerelease_identifier, parse_version};
 
 /// A deprecation message attached to a model object, and the
@@ -139,13 +143,88 @@ fn at(locs: &[Location], i: usize) -> Option<Location> {
     locs.get(i).cloned()
 }
 
-/// Build the model, checking Go's structural rules in Go's order. Without
-/// `all`, returns at the first error (the model is then incomplete).
+/// What `convert` reads of a bundle. `opm validate` passes its loaded
+/// bundles ([`BundleInput::of`]); `serve` passes the bundles it keeps once
+/// their objects went to its cache, with their properties parsed before
+/// that.
+#[derive(Debug, Clone, Copy)]
+pub struct BundleInput<'a> {
+    pub name: &'a str,
+    pub package: &'a str,
+    pub image: &'a str,
+    pub related_images: &'a [RelatedImage],
+    /// `parse_properties` of all the bundle's properties.
+    pub props: &'a ParsedProps,
+    pub prop_error: Option<&'a str>,
+    /// Whether the bundle has `olm.bundle.object` properties.
+    pub has_objects: bool,
+}
+
+impl<'a> BundleInput<'a> {
+    pub fn of(b: &'a Bundle, parsed: &'a (ParsedProps, Option<String>)) -> Self {
+        BundleInput {
+            name: &b.name,
+            package: &b.package,
+            image: &b.image,
+            related_images: &b.related_images,
+            props: &parsed.0,
+            prop_error: parsed.1.as_deref(),
+            // Go's model has one object per olm.bundle.object property (each
+            // decoded at load), so counting the properties is enough and
+            // the loader need not keep the decoded objects.
+            has_objects: b.properties.iter().any(|p| p.typ == PROP_BUNDLE_OBJECT),
+        }
+    }
+}
+
+/// The blobs `convert` builds a model from: a whole catalog, or (for
+/// `serve`, as Go's cache build does) one package's blobs.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    pub packages: &'a [Package],
+    pub channels: &'a [Channel],
+    pub bundles: &'a [BundleInput<'a>],
+    pub deprecations: &'a [Deprecation],
+}
+
+/// The properties of every bundle, parsed in parallel (input of
+/// [`BundleInput::of`]).
+pub fn parse_all_properties(cfg: &DeclarativeConfig) -> Vec<(ParsedProps, Option<String>)> {
+    use rayon::prelude::*;
+    cfg.bundles
+        .par_iter()
+        .map(|b| parse_properties(&b.properties))
+        .collect()
+}
+
+/// Build the model of a whole catalog (see [`convert_parts`]).
 pub fn convert(
     cfg: &DeclarativeConfig,
     sources: &SourceMap,
     all: bool,
 ) -> (Model, Vec<Diagnostic>) {
+    let parsed = parse_all_properties(cfg);
+    let bundles: Vec<BundleInput> = cfg
+        .bundles
+        .iter()
+        .zip(&parsed)
+        .map(|(b, p)| BundleInput::of(b, p))
+        .collect();
+    convert_parts(
+        Parts {
+            packages: &cfg.packages,
+            channels: &cfg.channels,
+            bundles: &bundles,
+            deprecations: &cfg.deprecations,
+        },
+        sources,
+        all,
+    )
+}
+
+/// Build the model, checking Go's structural rules in Go's order. Without
+/// `all`, returns at the first error (the model is then incomplete).
+pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<Diagnostic>) {
     let mut model = Model::default();
     let mut diags = Vec::new();
     macro_rules! fail {
@@ -271,6 +350,7 @@ pub fn convert(
 
     let mut package_bundles: HashSet<(&str, &str)> = HashSet::new();
     for (i, b) in cfg.bundles.iter().enumerate() {
+        let props = b.props;
         let loc = at(&sources.bundles, i);
         if b.package.is_empty() {
             fail!(
@@ -281,7 +361,7 @@ pub fn convert(
             );
             continue;
         }
-        if !model.packages.contains_key(&b.package) {
+        if !model.packages.contains_key(b.package) {
             fail!(
                 "bundle-package",
                 loc,
@@ -291,7 +371,7 @@ pub fn convert(
             );
             continue;
         }
-        if !package_bundles.insert((&b.package, &b.name)) {
+        if !package_bundles.insert((b.package, b.name)) {
             fail!(
                 "bundle-name",
                 loc,
@@ -301,8 +381,7 @@ pub fn convert(
             );
             continue;
         }
-        let (props, prop_err) = parse_properties(&b.properties);
-        if let Some(e) = prop_err {
+        if let Some(e) = b.prop_error {
             fail!(
                 "bundle-properties",
                 loc.clone(),
@@ -384,24 +463,21 @@ pub fn convert(
         }
         for (pkg, names, _) in waiting_all.iter_mut() {
             if *pkg == b.package {
-                names.remove(&b.name);
+                names.remove(b.name);
             }
         }
-        if let Some((names, _)) = waiting.get_mut(&b.package) {
-            names.remove(&b.name);
+        if let Some((names, _)) = waiting.get_mut(b.package) {
+            names.remove(b.name);
         }
-        let pkg = model.packages.get_mut(&b.package).expect("checked above");
+        let pkg = model.packages.get_mut(b.package).expect("checked above");
         let mut found = false;
         for ch in pkg.channels.values_mut() {
-            if let Some(mb) = ch.bundles.get_mut(&b.name) {
+            if let Some(mb) = ch.bundles.get_mut(b.name) {
                 found = true;
                 mb.attached = true;
                 mb.location = loc.clone();
-                mb.image = b.image.clone();
-                // Go's model has one object per olm.bundle.object property (each
-                // decoded at load), so counting the properties is enough and
-                // the loader need not keep the decoded objects.
-                mb.has_objects = b.properties.iter().any(|p| p.typ == PROP_BUNDLE_OBJECT);
+                mb.image = b.image.to_string();
+                mb.has_objects = b.has_objects;
                 // With `all`, a count other than 1 was reported above.
                 mb.package_props = if all { 1 } else { props.packages.len() };
                 mb.version = version.clone();

@@ -269,6 +269,21 @@ fn stages(
     (message, diags)
 }
 
+/// Go's `ConvertToModel` (the structural rules, then `model.Validate()`) on
+/// one package's blobs, as `serve` runs it per package (validate spec
+/// §3.3): the model, or exactly Go's message for the first failure.
+pub fn package_model(parts: convert::Parts) -> Result<convert::Model, String> {
+    let (model, diags) = convert::convert_parts(parts, &SourceMap::default(), false);
+    if let Some(d) = diags.first() {
+        return Err(d.message.clone());
+    }
+    let tree = check::validate_model(&model, false);
+    if !tree.is_empty() {
+        return Err(tree.render());
+    }
+    Ok(model)
+}
+
 /// Go opm's verdict for a config: `Err` holds exactly Go's message.
 pub fn go_verdict(cfg: &DeclarativeConfig) -> Result<(), String> {
     match validate_config(cfg, &SourceMap::default(), false).0 {
