@@ -357,7 +357,7 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 "bundle-package",
                 loc,
                 "package name must be set for bundle {}",
-                q(&b.name)
+                q(b.name)
             );
             continue;
         }
@@ -366,8 +366,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 "bundle-package",
                 loc,
                 "unknown package {} for bundle {}",
-                q(&b.package),
-                q(&b.name)
+                q(b.package),
+                q(b.name)
             );
             continue;
         }
@@ -376,8 +376,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 "bundle-name",
                 loc,
                 "package {} has duplicate bundle {}",
-                q(&b.package),
-                q(&b.name)
+                q(b.package),
+                q(b.name)
             );
             continue;
         }
@@ -386,7 +386,7 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 "bundle-properties",
                 loc.clone(),
                 "parse properties for bundle {}: {e}",
-                q(&b.name)
+                q(b.name)
             );
         }
         let mut version = None;
@@ -396,8 +396,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 "bundle-package-property",
                 loc.clone(),
                 "package {} bundle {} must have exactly 1 \"olm.package\" property, found {}",
-                q(&b.package),
-                q(&b.name),
+                q(b.package),
+                q(b.name),
                 props.packages.len()
             );
         }
@@ -408,20 +408,20 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 "bundle-package-property",
                 loc.clone(),
                 "package {} does not match \"olm.package\" property {}",
-                q(&b.package),
+                q(b.package),
                 q(&pp.package_name)
             );
         }
         if !b.image.is_empty()
-            && let Err(e) = crate::image::reference::parse_normalized_named(&b.image)
+            && let Err(e) = crate::image::reference::parse_normalized_named(b.image)
         {
             fail!(
                 "image-reference",
                 loc.clone(),
                 "package {} bundle {} image: invalid image pull spec {}: {e}",
-                q(&b.package),
-                q(&b.name),
-                q(&b.image)
+                q(b.package),
+                q(b.name),
+                q(b.image)
             );
         }
         for (j, r) in b.related_images.iter().enumerate() {
@@ -433,8 +433,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                     "image-reference",
                     loc.clone(),
                     "package {} bundle {} relatedImages[{j}].image: invalid image pull spec {}: {e}",
-                    q(&b.package),
-                    q(&b.name),
+                    q(b.package),
+                    q(b.name),
                     q(&r.image)
                 );
             }
@@ -446,7 +446,7 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                     "bundle-version",
                     loc.clone(),
                     "error parsing bundle {} version {}: {e}",
-                    q(&b.name),
+                    q(b.name),
                     q(&pp.version)
                 ),
             }
@@ -456,7 +456,7 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                     "bundle-release",
                     loc.clone(),
                     "error parsing bundle {} release version {}: {e}",
-                    q(&b.name),
+                    q(b.name),
                     q(&pp.release)
                 ),
             }
@@ -489,8 +489,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 "bundle-in-channel",
                 loc,
                 "package {}, bundle {} not found in any channel entries",
-                q(&b.package),
-                q(&b.name)
+                q(b.package),
+                q(b.name)
             );
         }
     }
