@@ -44,7 +44,7 @@ use crate::catalog::{
 /// The subdirectory of `--cache-dir` this implementation owns.
 pub const BACKEND: &str = "opm-rs.v1";
 const FILE_NAME: &str = "cache.bin";
-const MAGIC: &[u8; 8] = b"OPMRSC1\n";
+const MAGIC: &[u8; 8] = b"OPMRSC2\n";
 const HEADER_LEN: u64 = 96;
 /// Changes whenever the bytes a cache holds would change.
 /// Blob bytes buffered per file before they are written out.
@@ -292,11 +292,13 @@ pub fn catalog_digest(configs: &Path) -> Result<[u8; 32], CacheError> {
     Ok(combine_digest(&per_file))
 }
 
-/// The header of an existing cache file: (catalog digest, index span, index sha).
+/// The header of an existing cache file: catalog digest, index span, index
+/// sha256, and the CRC-32 of every byte after the header (data and index).
 struct Header {
     digest: [u8; 32],
     index: Span,
     index_sha: [u8; 32],
+    body_crc: u32,
 }
 
 fn read_header(f: &File) -> Result<Header, String> {
@@ -315,7 +317,40 @@ fn read_header(f: &File) -> Result<Header, String> {
             len: u64_at(48),
         },
         index_sha: h[56..88].try_into().unwrap_or_default(),
+        body_crc: u32::from_le_bytes(h[88..92].try_into().unwrap_or_default()),
     })
+    .and_then(|header| {
+        if h[92..].iter().any(|b| *b != 0) {
+            return Err("header padding is not zero".into());
+        }
+        Ok(header)
+    })
+}
+
+/// CRC-32 of `len` bytes of `f` from `start`, in parallel chunks: a cache
+/// damaged at any byte is caught when it is opened, for the price of
+/// reading it once from the page cache.
+fn crc_of(f: &File, start: u64, len: u64) -> std::io::Result<u32> {
+    use std::os::unix::fs::FileExt;
+    const CHUNK: u64 = 4 << 20;
+    let chunks: Vec<u64> = (0..len.div_ceil(CHUNK)).collect();
+    let parts: Vec<std::io::Result<crc32fast::Hasher>> = chunks
+        .par_iter()
+        .map(|i| {
+            let off = i * CHUNK;
+            let n = CHUNK.min(len - off) as usize;
+            let mut buf = vec![0u8; n];
+            f.read_exact_at(&mut buf, start + off)?;
+            let mut h = crc32fast::Hasher::new();
+            h.update(&buf);
+            Ok(h)
+        })
+        .collect();
+    let mut all = crc32fast::Hasher::new();
+    for p in parts {
+        all.combine(&p?);
+    }
+    Ok(all.finalize())
 }
 
 /// An opened cache: the index in memory, payloads on disk.
@@ -353,6 +388,21 @@ pub fn open(cache_dir: &Path, digest: &[u8; 32]) -> Result<Cache, CacheError> {
             computed: hex(digest),
         });
     }
+    let end = header.index.offset.saturating_add(header.index.len);
+    let file_len = file
+        .metadata()
+        .map_err(|e| CacheError::Corrupt(format!("stat: {e}")))?
+        .len();
+    if header.index.offset < HEADER_LEN || end != file_len {
+        return Err(CacheError::Corrupt(format!(
+            "truncated or extended: {file_len} bytes, index ends at {end}"
+        )));
+    }
+    let crc = crc_of(&file, HEADER_LEN, end - HEADER_LEN)
+        .map_err(|e| CacheError::Corrupt(format!("read: {e}")))?;
+    if crc != header.body_crc {
+        return Err(CacheError::Corrupt("data checksum mismatch".into()));
+    }
     let mut raw = vec![0u8; header.index.len as usize];
     {
         use std::os::unix::fs::FileExt;
@@ -376,6 +426,8 @@ pub fn open(cache_dir: &Path, digest: &[u8; 32]) -> Result<Cache, CacheError> {
 struct DataWriter {
     out: BufWriter<File>,
     pos: u64,
+    /// CRC-32 of everything appended (the header's `body_crc`).
+    crc: crc32fast::Hasher,
 }
 
 impl DataWriter {
@@ -390,6 +442,8 @@ impl DataWriter {
             prost::encoding::encode_varint(item.len() as u64, &mut head);
             self.out.write_all(&head)?;
             self.out.write_all(item.as_bytes())?;
+            self.crc.update(&head);
+            self.crc.update(item.as_bytes());
             self.pos += (head.len() + item.len()) as u64;
         }
         Ok(Span {
@@ -400,6 +454,7 @@ impl DataWriter {
 
     fn append(&mut self, bytes: &[u8]) -> std::io::Result<Span> {
         self.out.write_all(bytes)?;
+        self.crc.update(bytes);
         let span = Span {
             offset: self.pos,
             len: bytes.len() as u64,
@@ -635,6 +690,7 @@ fn build_into(
     let w = Mutex::new(DataWriter {
         out,
         pos: HEADER_LEN,
+        crc: crc32fast::Hasher::new(),
     });
 
     // Files in parallel; the first failure in walk order wins, whatever
@@ -772,6 +828,7 @@ fn build_into(
     let raw = index.encode_to_vec();
     let mut w = w.into_inner().unwrap_or_else(|e| e.into_inner());
     let index_span = w.append(&raw).map_err(|e| CacheError::Io(e.to_string()))?;
+    let body_crc = w.crc.clone().finalize();
     let mut file = w
         .out
         .into_inner()
@@ -782,6 +839,7 @@ fn build_into(
     header.extend_from_slice(&index_span.offset.to_le_bytes());
     header.extend_from_slice(&index_span.len.to_le_bytes());
     header.extend_from_slice(&Sha256::digest(&raw));
+    header.extend_from_slice(&body_crc.to_le_bytes());
     header.resize(HEADER_LEN as usize, 0);
     {
         use std::os::unix::fs::FileExt;
@@ -919,5 +977,42 @@ fn core_bundle(m: &ModelPackage, b: &model::ModelBundle) -> api::Bundle {
             .clone()
             .map(|message| api::Deprecation { message }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cache damaged at any byte (flipped or cut there) is refused when
+    /// opened, never read.
+    #[test]
+    fn damage_at_any_byte_is_caught_on_open() {
+        let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/serve/deprecations");
+        let dir = tempfile::tempdir().unwrap();
+        let built = build(&configs, dir.path()).unwrap();
+        let path = cache_file(dir.path());
+        let good = std::fs::read(&path).unwrap();
+        assert!(open(dir.path(), &built.digest).is_ok());
+        // Every byte of a small cache would take long in a debug build:
+        // every header byte, then a stride through the rest.
+        let stride = (good.len() / 1500).max(1);
+        let offsets =
+            (0..HEADER_LEN as usize).chain((HEADER_LEN as usize..good.len()).step_by(stride));
+        let mut checked = 0;
+        for off in offsets {
+            let mut flipped = good.clone();
+            flipped[off] ^= 0x5a;
+            std::fs::write(&path, &flipped).unwrap();
+            assert!(open(dir.path(), &built.digest).is_err(), "flip at {off}");
+            std::fs::write(&path, &good[..off]).unwrap();
+            assert!(open(dir.path(), &built.digest).is_err(), "cut at {off}");
+            checked += 1;
+        }
+        let mut longer = good.clone();
+        longer.push(0);
+        std::fs::write(&path, &longer).unwrap();
+        assert!(open(dir.path(), &built.digest).is_err());
+        assert!(checked > 1000, "{checked}");
     }
 }

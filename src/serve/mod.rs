@@ -152,6 +152,16 @@ fn load(
         log.info("found existing cache contents", &fields(cache::BACKEND));
     }
     let warn_stale = |e: &CacheError| {
+        if let CacheError::Corrupt(why) = e {
+            log.warn(
+                "cache requires rebuild",
+                &[
+                    ("reason", why.clone()),
+                    ("backend", cache::BACKEND.to_string()),
+                    ("cache", dir_field.clone()),
+                ],
+            );
+        }
         if let CacheError::Stale { existing, computed } = e {
             log.warn(
                 "cache requires rebuild",
