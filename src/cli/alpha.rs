@@ -35,7 +35,11 @@ pub enum AlphaCommand {
     #[command(name = "convert-template")]
     ConvertTemplate(ConvertTemplateArgs),
     /// Compare two catalogs: packages, channels, bundles, upgrade edges, default channels, heads and deprecations
-    #[command(long_about = DIFF_LONG, after_help = DIFF_EXAMPLE)]
+    #[command(
+        override_usage = "opm alpha diff OLD NEW [flags]",
+        long_about = DIFF_LONG,
+        after_help = DIFF_EXAMPLE
+    )]
     Diff(DiffArgs),
 }
 

@@ -217,8 +217,11 @@ mod tests {
     use super::*;
     use crate::catalog::{Bundle, ChannelEntry, Package, Property};
 
+    /// (name, replaces, skipRange) per entry.
+    type Entries<'a> = &'a [(&'a str, &'a str, &'a str)];
+
     fn cfg(
-        channels: &[(&str, &[(&str, &str, &str)])],
+        channels: &[(&str, Entries)],
         bundles: &[(&str, &str)],
         default: &str,
     ) -> DeclarativeConfig {
