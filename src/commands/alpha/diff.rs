@@ -390,3 +390,57 @@ fn md_package(s: &mut String, p: &PackageDiff) {
     }
     s.push_str("\n</details>\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::diff::{Change, DeprecationChange, Summary};
+
+    fn reworded_package_deprecation() -> Diff {
+        Diff {
+            summary: Summary {
+                packages_changed: 1,
+                deprecations_changed: 1,
+                ..Default::default()
+            },
+            packages: vec![PackageDiff {
+                name: "a|b".into(),
+                status: Status::Changed,
+                default_channel: None,
+                bundles_added: vec![],
+                bundles_removed: vec![],
+                channels: vec![],
+                deprecations: vec![DeprecationChange {
+                    schema: "olm.package".into(),
+                    name: String::new(),
+                    status: Status::Changed,
+                    message: Change {
+                        old: Some("old".into()),
+                        new: Some("use x | y\nnow".into()),
+                    },
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn text_shows_both_messages_of_a_reworded_deprecation() {
+        let t = format_text(&reworded_package_deprecation());
+        assert!(
+            t.ends_with(
+                "~ package a|b\n    ~ deprecation olm.package: \"old\" -> \"use x | y\\nnow\"\n"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn markdown_cells_stay_on_one_line() {
+        let m = format_markdown(&reworded_package_deprecation());
+        assert!(
+            m.contains("- Deprecation changed `olm.package`: old → use x \\| y now\n"),
+            "{m}"
+        );
+        assert!(m.contains("### `a|b` (changed)"), "{m}");
+    }
+}
