@@ -154,8 +154,13 @@ struct Side<'a> {
 }
 
 impl<'a> Side<'a> {
+    /// Whether the package is in the catalog at all (an invalid catalog may
+    /// have its channels or bundles without its olm.package blob).
     fn exists(&self) -> bool {
         self.default_channel.is_some()
+            || !self.channels.is_empty()
+            || !self.bundles.is_empty()
+            || !self.deprecations.is_empty()
     }
 
     fn bundle_ref(&self, name: &str) -> BundleRef {
