@@ -52,6 +52,9 @@ _opm() {
             opm__subcmd__alpha,convert-template)
                 cmd="opm__subcmd__alpha__subcmd__convert__subcmd__template"
                 ;;
+            opm__subcmd__alpha,diff)
+                cmd="opm__subcmd__alpha__subcmd__diff"
+                ;;
             opm__subcmd__alpha,list)
                 cmd="opm__subcmd__alpha__subcmd__list"
                 ;;
@@ -130,7 +133,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help bundle list render-graph render-template convert-template"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help bundle list render-graph render-template convert-template diff"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,6 +393,40 @@ _opm() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls-verify)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --use-http)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --skip-tls)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        opm__subcmd__alpha__subcmd__diff)
+            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "text json markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json markdown" -- "${cur}"))
                     return 0
                     ;;
                 --skip-tls-verify)
@@ -1284,7 +1321,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__validate)
-            opts="-o -h --output --all-errors --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --all-errors --previous --skip-tls-verify --use-http --skip-tls --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1295,6 +1332,10 @@ _opm() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --previous)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

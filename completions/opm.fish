@@ -57,6 +57,7 @@ false\t''"
 complete -c opm -n "__fish_opm_using_subcommand render" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand render" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand validate" -s o -l output -d 'Output format for validation results (json|yaml). Beyond Go opm: text (every error with its file:line), github (workflow annotations), sarif (SARIF 2.1.0). Without -o, Go opm\'s fatal log line on stderr' -r
+complete -c opm -n "__fish_opm_using_subcommand validate" -l previous -d 'Compare with the catalog as published before (a directory or an image) and fail on what would strand its users: removed packages, bundles or channels, a changed default channel, a channel head moved to a lower version, a published bundle that can no longer upgrade to its channel\'s head' -r
 complete -c opm -n "__fish_opm_using_subcommand validate" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand validate" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
@@ -231,19 +232,20 @@ complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls -d 'skip
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand completion" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l debug -d 'Enable debug logging'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -s h -l help -d 'Print help'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "bundle" -d 'Operator bundle commands'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "list" -d 'List contents of an index'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "render-graph" -d 'Generate mermaid-formatted view of upgrade graph of operators in an index'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "render-template" -d 'Render a catalog template (auto-detects type from schema if TYPE not specified)'
-complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "convert-template" -d 'Convert existing FBC to a supported template type'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -s h -l help -d 'Print help'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -f -a "bundle" -d 'Operator bundle commands'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -f -a "list" -d 'List contents of an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -f -a "render-graph" -d 'Generate mermaid-formatted view of upgrade graph of operators in an index'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -f -a "render-template" -d 'Render a catalog template (auto-detects type from schema if TYPE not specified)'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -f -a "convert-template" -d 'Convert existing FBC to a supported template type'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -f -a "diff" -d 'Compare two catalogs: packages, channels, bundles, upgrade edges, default channels, heads and deprecations'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
@@ -297,3 +299,14 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -f -a "basic" -d 'Generate a basic template from existing FBC'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -f -a "substitutes" -d 'Generate a substitutes template from existing FBC'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -s o -l output -d 'Output format: text, json (a stable shape, see docs/alpha.md) or markdown (for a pull-request comment)' -r -f -a "text\t''
+json\t''
+markdown\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
+false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -l debug -d 'Enable debug logging'
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,6 +1,7 @@
 //! The file-based catalog: its blob types, loading a directory, the order
 //! and bytes Go opm writes, and the transformations `render` applies.
 
+pub mod diff;
 pub mod icon;
 pub mod ignore;
 pub mod load;

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use semver::Version;
 
+use crate::catalog::{Bundle, ChannelEntry, PROP_PACKAGE};
 use crate::semver_range::{Range, parse_range};
 
 /// One channel entry with what the edges need.
@@ -63,15 +64,18 @@ impl ChannelGraph {
         self.by_name.get(name).map(|&i| &self.entries[i])
     }
 
+    /// Whether `version` is in entry `to`'s skipRange.
+    pub fn in_skip_range(&self, to: usize, version: Option<&Version>) -> bool {
+        matches!((&self.ranges[to], version), (Some(r), Some(v)) if r.matches(v))
+    }
+
     /// Whether entry `to` upgrades a bundle called `name` at `version`.
     pub fn upgrades(&self, to: usize, name: &str, version: Option<&Version>) -> bool {
         let e = &self.entries[to];
         if e.name == name {
             return false;
         }
-        e.replaces == name
-            || e.skips.iter().any(|s| s == name)
-            || matches!((&self.ranges[to], version), (Some(r), Some(v)) if r.matches(v))
+        e.replaces == name || e.skips.iter().any(|s| s == name) || self.in_skip_range(to, version)
     }
 
     /// The names of the entries from which `head` can be reached by some
@@ -113,6 +117,57 @@ impl ChannelGraph {
             .enumerate()
             .any(|(i, e)| reaching.contains(&e.name) && self.upgrades(i, name, version))
     }
+}
+
+/// Go's `Channel.Head`: the one entry nothing replaces or skips, or Go's
+/// error text when there is none or more than one (names sorted).
+pub fn channel_head(entries: &[ChannelEntry]) -> Result<&str, String> {
+    let mut incoming: HashSet<&str> = HashSet::new();
+    for e in entries {
+        if !e.replaces.is_empty() {
+            incoming.insert(&e.replaces);
+        }
+        incoming.extend(e.skips.iter().map(String::as_str));
+    }
+    let mut heads: Vec<&str> = entries
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|n| !incoming.contains(n))
+        .collect();
+    heads.sort_unstable();
+    heads.dedup();
+    match heads.len() {
+        0 => Err("no channel head found in graph".into()),
+        1 => Ok(heads[0]),
+        _ => Err(format!(
+            "multiple channel heads found in graph: {}",
+            heads.join(", ")
+        )),
+    }
+}
+
+/// The `version` of a bundle's first `olm.package` property, as written.
+pub fn bundle_version_text(b: &Bundle) -> Option<String> {
+    let p = b.properties.iter().find(|p| p.typ == PROP_PACKAGE)?;
+    let v: serde_json::Value = serde_json::from_str(&p.value).ok()?;
+    v.get("version")?.as_str().map(str::to_string)
+}
+
+/// The channel's entries with their bundles' versions (`versions` maps a
+/// bundle name of the package to its parsed version).
+pub fn channel_graph(entries: &[ChannelEntry], versions: &HashMap<&str, Version>) -> ChannelGraph {
+    ChannelGraph::new(
+        entries
+            .iter()
+            .map(|e| Entry {
+                name: e.name.clone(),
+                version: versions.get(e.name.as_str()).cloned(),
+                replaces: e.replaces.clone(),
+                skips: e.skips.clone(),
+                skip_range: e.skip_range.clone(),
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -34,6 +34,32 @@ pub enum AlphaCommand {
     /// Convert existing FBC to a supported template type
     #[command(name = "convert-template")]
     ConvertTemplate(ConvertTemplateArgs),
+    /// Compare two catalogs: packages, channels, bundles, upgrade edges, default channels, heads and deprecations
+    #[command(
+        override_usage = "opm alpha diff OLD NEW [flags]",
+        long_about = DIFF_LONG,
+        after_help = DIFF_EXAMPLE
+    )]
+    Diff(DiffArgs),
+}
+
+const DIFF_LONG: &str = "Compare two catalogs and print what changed from OLD to NEW: packages, channels and bundles added and removed, upgrade edges (replaces, skips, skipRange) gained and lost, default-channel, channel-head and deprecation changes.
+
+OLD and NEW are anything \"render\" reads as a catalog: catalog directories, catalog images, SQLite databases and index images. The exit status is 0 whether or not the catalogs differ, 1 on errors.";
+
+const DIFF_EXAMPLE: &str = "Examples:
+  # What a pull request changes, as a comment to post on it
+  opm alpha diff quay.io/example/catalog:latest catalog/ -o markdown";
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// OLD NEW
+    #[arg(value_name = "CATALOG")]
+    pub args: Vec<String>,
+
+    /// Output format: text, json (a stable shape, see docs/alpha.md) or markdown (for a pull-request comment)
+    #[arg(short = 'o', long = "output", default_value = "text", value_parser = ["text", "json", "markdown"])]
+    pub output: String,
 }
 
 const LIST_NOTE: &str =

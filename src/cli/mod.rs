@@ -146,6 +146,10 @@ pub struct ValidateArgs {
     /// Report every error, not just the first one Go opm stops at (implies -o text when no -o is given).
     #[arg(long = "all-errors")]
     pub all_errors: bool,
+
+    /// Compare with the catalog as published before (a directory or an image) and fail on what would strand its users: removed packages, bundles or channels, a changed default channel, a channel head moved to a lower version, a published bundle that can no longer upgrade to its channel's head.
+    #[arg(long = "previous", value_name = "DIR|IMAGE")]
+    pub previous: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use crate::catalog::validate::{self, Diagnostic, Options, RULES, Report, Severity};
-use crate::catalog::{self, LoadOptions, load::go_quote};
+use crate::catalog::{self, LoadOptions, Loaded, load::go_quote};
 use crate::cli::{GlobalFlags, ValidateArgs, exact_args};
 use crate::output::{CmdResult, CommandError, Style};
 
@@ -29,7 +29,7 @@ enum Format {
     Sarif,
 }
 
-pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
+pub fn run(args: ValidateArgs, global: &GlobalFlags) -> CmdResult {
     let cobra = |m: String| CommandError::new(Style::Cobra, m);
     exact_args(&args.args, 1).map_err(cobra)?;
     let dir = &args.args[0];
@@ -53,22 +53,49 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
         all_errors: args.all_errors,
         schemas: ours,
     };
-    let report = validate_dir(Path::new(dir), opts)?;
+    let (loaded, mut report) = load_and_validate(Path::new(dir), opts)?;
+    let previous = match &args.previous {
+        // A catalog that did not load has nothing to compare.
+        Some(p) if format.is_some() && loaded.errors.is_empty() => {
+            previous_findings(p, &loaded, global)?
+        }
+        _ => Vec::new(),
+    };
+    let passed = report.passed() && previous.is_empty();
     let failed = || Err(CommandError::new(Style::Silent, ""));
     match format {
-        Some(Format::GoLog) => match report.go_message {
+        Some(Format::GoLog) if previous.is_empty() => match report.go_message {
             None => Ok(()),
             Some(m) => Err(CommandError::new(Style::Logrus, m)),
         },
+        Some(Format::GoLog) => {
+            // Go's own verdict first, then one fatal line per finding.
+            let mut lines: Vec<String> = report.go_message.into_iter().collect();
+            lines.extend(previous.iter().map(validate::previous::line));
+            let last = lines.pop().unwrap_or_default();
+            for l in lines {
+                eprint!("{}", crate::output::logrus_line("fatal", &l));
+            }
+            Err(CommandError::new(Style::Logrus, last))
+        }
         Some(f @ (Format::Json | Format::Yaml)) => {
+            let mut message = report.go_message.clone();
+            for d in &previous {
+                let m = message.get_or_insert_with(String::new);
+                if !m.is_empty() {
+                    m.push('\n');
+                }
+                m.push_str(&validate::previous::line(d));
+            }
             let text = format_result(
                 if f == Format::Json { "json" } else { "yaml" },
-                report.go_message.as_deref(),
+                message.as_deref(),
             );
             print_stdout(&text);
-            if report.passed() { Ok(()) } else { failed() }
+            if passed { Ok(()) } else { failed() }
         }
         Some(f) => {
+            report.diagnostics.extend(previous);
             let diags = sorted(&report);
             let text = match f {
                 Format::Github => format_github(&diags),
@@ -76,7 +103,7 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
                 _ => format_text(&diags),
             };
             print_stdout(&text);
-            if report.passed() { Ok(()) } else { failed() }
+            if passed { Ok(()) } else { failed() }
         }
         // Go validates before it looks at the format (spec §1.1).
         None => Err(cobra(format!(
@@ -88,6 +115,11 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
 
 /// Load and validate; only an unreadable directory fails here.
 pub fn validate_dir(dir: &Path, opts: Options) -> Result<Report, CommandError> {
+    load_and_validate(dir, opts).map(|(_, r)| r)
+}
+
+/// [`validate_dir`], keeping the loaded catalog.
+fn load_and_validate(dir: &Path, opts: Options) -> Result<(Loaded, Report), CommandError> {
     // The objects are checked while loading either way; validate only needs
     // to know that a bundle has some, which its properties tell.
     let loaded = catalog::load_path_located(
@@ -99,7 +131,55 @@ pub fn validate_dir(dir: &Path, opts: Options) -> Result<Report, CommandError> {
         opts.all_errors,
     )
     .map_err(|e| CommandError::new(Style::Logrus, e.message))?;
-    Ok(validate::validate(&loaded, opts))
+    let report = validate::validate(&loaded, opts);
+    Ok((loaded, report))
+}
+
+/// `--previous`: read the catalog published before (a directory, with its
+/// blobs' places, or anything `render` reads as a catalog) and compare.
+fn previous_findings(
+    previous: &str,
+    new: &Loaded,
+    global: &GlobalFlags,
+) -> Result<Vec<Diagnostic>, CommandError> {
+    let fatal = |m: String| {
+        CommandError::new(
+            Style::Logrus,
+            format!("read previous catalog {}: {m}", go_quote(previous)),
+        )
+    };
+    let old = if Path::new(previous).is_dir() {
+        let opts = LoadOptions {
+            keep_objects: false,
+            drop_object_payloads: true,
+        };
+        let mut loaded = catalog::load_path_located(Path::new(previous), opts, false)
+            .map_err(|e| fatal(e.message.clone()).with_location(e.location))?;
+        if let Some(e) = loaded.errors.pop() {
+            return Err(fatal(e.message).with_location(e.location));
+        }
+        loaded
+    } else {
+        global.check_tls().map_err(fatal)?;
+        let puller = crate::image::Puller::new(super::pull_options(global));
+        let config = super::render_catalog(previous, &puller)
+            .map_err(|e| fatal(e.message).with_location(e.location))?;
+        Loaded {
+            config,
+            ..Default::default()
+        }
+    };
+    use validate::previous::Located;
+    let old_side = Located {
+        config: &old.config,
+        // Only a directory's places are places the user can open.
+        sources: Path::new(previous).is_dir().then_some(&old.sources),
+    };
+    let new_side = Located {
+        config: &new.config,
+        sources: Some(&new.sources),
+    };
+    Ok(validate::previous::check(&old_side, &new_side))
 }
 
 fn print_stdout(text: &str) {

@@ -7,6 +7,7 @@
 mod alpha;
 mod cases;
 mod completions;
+mod diff;
 mod generate_dockerfile;
 mod image;
 mod index;

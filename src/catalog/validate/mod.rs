@@ -22,6 +22,7 @@
 
 pub mod check;
 pub mod convert;
+pub mod previous;
 pub mod props;
 pub mod schema;
 pub mod tree;
@@ -178,6 +179,30 @@ pub const RULES: &[(&str, &str)] = &[
     (
         "schema",
         "the blob matches the JSON Schema in schemas/ (not checked by Go opm)",
+    ),
+    (
+        "previous-package-removed",
+        "--previous: a package of the previous catalog is gone",
+    ),
+    (
+        "previous-bundle-removed",
+        "--previous: a bundle of the previous catalog is gone",
+    ),
+    (
+        "previous-channel-removed",
+        "--previous: a channel of the previous catalog is gone",
+    ),
+    (
+        "previous-default-channel-changed",
+        "--previous: a package's default channel changed",
+    ),
+    (
+        "previous-head-downgraded",
+        "--previous: a channel head moved to a lower version",
+    ),
+    (
+        "previous-upgrade-path-lost",
+        "--previous: a previously published bundle can no longer reach its channel's head",
     ),
 ];
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::catalog::load::{go_quote, read_bundle_objects};
+use crate::catalog::upgrade::channel_head;
 use crate::catalog::{Bundle, ChannelEntry, DeclarativeConfig};
 use crate::cli::GlobalFlags;
 use crate::cli::alpha::{ListCommand, ListRefArgs};
@@ -107,32 +108,6 @@ fn display_name(cfg: &DeclarativeConfig, package: &str, default_channel: &str) -
         .ok()
         .and_then(|v| v.pointer("/spec/displayName")?.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-/// Go's `Channel.Head`: the one entry nothing replaces or skips.
-fn channel_head(entries: &[ChannelEntry]) -> Result<&str, String> {
-    let mut incoming: std::collections::HashSet<&str> = Default::default();
-    for e in entries {
-        if !e.replaces.is_empty() {
-            incoming.insert(&e.replaces);
-        }
-        incoming.extend(e.skips.iter().map(String::as_str));
-    }
-    let mut heads: Vec<&str> = entries
-        .iter()
-        .map(|e| e.name.as_str())
-        .filter(|n| !incoming.contains(n))
-        .collect();
-    heads.sort_unstable();
-    heads.dedup();
-    match heads.len() {
-        0 => Err("no channel head found in graph".into()),
-        1 => Ok(heads[0]),
-        _ => Err(format!(
-            "multiple channel heads found in graph: {}",
-            heads.join(", ")
-        )),
-    }
 }
 
 fn channels(cfg: &DeclarativeConfig, package: &str) -> Vec<Vec<String>> {

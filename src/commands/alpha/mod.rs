@@ -2,6 +2,7 @@
 
 pub mod bundle;
 pub mod convert_template;
+pub mod diff;
 pub mod list;
 pub mod render_graph;
 pub mod render_template;
@@ -22,6 +23,7 @@ pub fn run(command: Option<AlphaCommand>, global: &GlobalFlags) -> CmdResult {
         AlphaCommand::ConvertTemplate(a) => convert_template::run(a),
         AlphaCommand::List(a) => list::run(a.command, global),
         AlphaCommand::RenderGraph(a) => render_graph::run(a, global),
+        AlphaCommand::Diff(a) => diff::run(a, global),
         AlphaCommand::Bundle(b) => match b.command {
             BundleCommand::Generate(a) => bundle::generate(a),
             BundleCommand::Unpack(a) => bundle::unpack(a, global),
