@@ -122,16 +122,28 @@ impl ChannelGraph {
 /// Go's `Channel.Head`: the one entry nothing replaces or skips, or Go's
 /// error text when there is none or more than one (names sorted).
 pub fn channel_head(entries: &[ChannelEntry]) -> Result<&str, String> {
+    head_of(
+        entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.replaces.as_str(), e.skips.as_slice())),
+    )
+}
+
+/// [`channel_head`] over any view of a channel's entries: (name, replaces,
+/// skips) each. The one head computation of validate, serve, list and diff.
+pub fn head_of<'a, I>(entries: I) -> Result<&'a str, String>
+where
+    I: Iterator<Item = (&'a str, &'a str, &'a [String])> + Clone,
+{
     let mut incoming: HashSet<&str> = HashSet::new();
-    for e in entries {
-        if !e.replaces.is_empty() {
-            incoming.insert(&e.replaces);
+    for (_, replaces, skips) in entries.clone() {
+        if !replaces.is_empty() {
+            incoming.insert(replaces);
         }
-        incoming.extend(e.skips.iter().map(String::as_str));
+        incoming.extend(skips.iter().map(String::as_str));
     }
     let mut heads: Vec<&str> = entries
-        .iter()
-        .map(|e| e.name.as_str())
+        .map(|(name, _, _)| name)
         .filter(|n| !incoming.contains(n))
         .collect();
     heads.sort_unstable();

@@ -123,31 +123,14 @@ fn validate_channel(ch: &MChannel, pkg_name: &str, all: bool) -> Node {
 
 /// Go's channel head (§2.3): the one bundle nothing replaces or skips.
 pub fn channel_head(ch: &MChannel) -> Result<&MBundle, String> {
-    let mut incoming: HashSet<&str> = HashSet::new();
-    for b in ch.bundles.values() {
-        if !b.replaces.is_empty() {
-            incoming.insert(&b.replaces);
-        }
-        incoming.extend(b.skips.iter().map(String::as_str));
-    }
-    let heads: Vec<&MBundle> = ch
-        .bundles
-        .values()
-        .filter(|b| !incoming.contains(b.name.as_str()))
-        .collect();
-    match heads.len() {
-        0 => Err("no channel head found in graph".into()),
-        // Bundles are kept sorted by name, so the names come out sorted.
-        1 => Ok(heads[0]),
-        _ => Err(format!(
-            "multiple channel heads found in graph: {}",
-            heads
-                .iter()
-                .map(|b| b.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
+    let name = crate::catalog::upgrade::head_of(
+        ch.bundles
+            .values()
+            .map(|b| (b.name.as_str(), b.replaces.as_str(), b.skips.as_slice())),
+    )?;
+    ch.bundles
+        .get(name)
+        .ok_or_else(|| "no channel head found in graph".to_string())
 }
 
 /// Go's `validateReplacesChain` (§2.3): walk `replaces` from the head,
