@@ -69,7 +69,8 @@ impl Session {
             ..Default::default()
         };
         let client = |protocol| {
-            Client::try_from(config(protocol)).map_err(|e| format!("create registry client: {e}"))
+            Client::try_from(config(protocol))
+                .map_err(|e| format!("create registry client: {}", error_chain(&e)))
         };
         Ok(Session {
             https: client(ClientProtocol::Https)?,

@@ -1091,3 +1091,26 @@ fn env_for_warm(env: &Env) -> Env {
     e.set("OLM_CACHE_DIR", env.path("cache").display().to_string());
     e
 }
+
+/// A machine without CA certificates gets a message saying so, not
+/// reqwest's bare "builder error" (and no panic).
+#[test]
+fn no_ca_certificates_is_a_clear_error() {
+    let mut env = crate::util::Env::new();
+    let empty = env.path("certs");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("none.pem"), "").unwrap();
+    env.set(
+        "SSL_CERT_FILE",
+        empty.join("none.pem").display().to_string(),
+    );
+    env.set("SSL_CERT_DIR", empty.display().to_string());
+    let out = env.run(&["render", "127.0.0.1:1/foo/bar:v1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("create registry client: builder error: unexpected error: No CA certificates were loaded from the system"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
