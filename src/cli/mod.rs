@@ -146,6 +146,14 @@ pub struct ValidateArgs {
     /// Report every error, not just the first one Go opm stops at (implies -o text when no -o is given).
     #[arg(long = "all-errors")]
     pub all_errors: bool,
+
+    /// Fail (exit 1) on any warning too (lints, JSON Schema findings), not only on Go opm's errors.
+    #[arg(long = "strict")]
+    pub strict: bool,
+
+    /// Fail (exit 1) on the warnings of these rules (comma-separated, repeatable; ids in docs/validate.md).
+    #[arg(long = "error-on", value_name = "RULE", value_delimiter = ',')]
+    pub error_on: Vec<String>,
 }
 
 #[derive(Debug, Args)]

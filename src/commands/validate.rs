@@ -11,6 +11,12 @@
 //!
 //! `--all-errors` keeps checking past Go's first error (and picks `text`
 //! when no `-o` is given, since Go's one line cannot hold more).
+//!
+//! Lints (warnings) never change Go's output unless asked: without `-o`
+//! they go to stderr as logrus `warning` lines, and only when Go passes
+//! (when it fails, stderr stays Go's one fatal line); `-o json|yaml` get a
+//! `warnings` list only with `--strict` / `--error-on`, which make warnings
+//! fail the run.
 
 use std::path::Path;
 
@@ -49,24 +55,63 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
         _ => None,
     };
     let ours = matches!(format, Some(Format::Text | Format::Github | Format::Sarif));
+    if let Some(bad) = args
+        .error_on
+        .iter()
+        .find(|r| !validate::warning_rules().any(|w| w == r.as_str()))
+    {
+        let known: Vec<&str> = validate::warning_rules().collect();
+        return Err(cobra(format!(
+            "unknown rule {} in --error-on, expected one of: {}",
+            go_quote(bad),
+            known.join(", ")
+        )));
+    }
     let opts = Options {
         all_errors: args.all_errors,
         schemas: ours,
+        lints: format.is_some(),
     };
     let report = validate_dir(Path::new(dir), opts)?;
     let failed = || Err(CommandError::new(Style::Silent, ""));
+    // Why warnings fail the run, when they do (only asked for, and only
+    // when Go passed: otherwise Go's failure is the message).
+    let lint_failure = report
+        .passed()
+        .then(|| warnings_failure(&report, args.strict, &args.error_on))
+        .flatten();
+    let lint_fatal = |m: String| Err(CommandError::new(Style::Logrus, m));
     match format {
         Some(Format::GoLog) => match report.go_message {
-            None => Ok(()),
             Some(m) => Err(CommandError::new(Style::Logrus, m)),
+            None => {
+                let warnings: Vec<&Diagnostic> = sorted(&report)
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Warning)
+                    .collect();
+                eprint!("{}", format_log_warnings(&warnings));
+                lint_failure.map_or(Ok(()), lint_fatal)
+            }
         },
         Some(f @ (Format::Json | Format::Yaml)) => {
-            let text = format_result(
+            // Go's bytes unless the run asks for lints to fail it.
+            let asked = args.strict || !args.error_on.is_empty();
+            let warnings: Vec<&Diagnostic> = if asked {
+                sorted(&report)
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Warning)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let error = report.go_message.as_deref().or(lint_failure.as_deref());
+            let text = format_result_with(
                 if f == Format::Json { "json" } else { "yaml" },
-                report.go_message.as_deref(),
+                error,
+                &warnings,
             );
             print_stdout(&text);
-            if report.passed() { Ok(()) } else { failed() }
+            if error.is_none() { Ok(()) } else { failed() }
         }
         Some(f) => {
             let diags = sorted(&report);
@@ -76,7 +121,11 @@ pub fn run(args: ValidateArgs, _global: &GlobalFlags) -> CmdResult {
                 _ => format_text(&diags),
             };
             print_stdout(&text);
-            if report.passed() { Ok(()) } else { failed() }
+            match lint_failure {
+                Some(m) => lint_fatal(m),
+                None if report.passed() => Ok(()),
+                None => failed(),
+            }
         }
         // Go validates before it looks at the format (spec §1.1).
         None => Err(cobra(format!(
@@ -100,6 +149,38 @@ pub fn validate_dir(dir: &Path, opts: Options) -> Result<Report, CommandError> {
     )
     .map_err(|e| CommandError::new(Style::Logrus, e.message))?;
     Ok(validate::validate(&loaded, opts))
+}
+
+/// The message for warnings that fail the run (`--strict`: any;
+/// `--error-on`: those of the named rules), or `None`.
+fn warnings_failure(report: &Report, strict: bool, error_on: &[String]) -> Option<String> {
+    let warnings = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning);
+    if strict {
+        let n = warnings.count();
+        return (n > 0).then(|| format!("{n} warning(s) and --strict"));
+    }
+    let n = warnings
+        .filter(|d| error_on.iter().any(|r| r == d.rule))
+        .count();
+    (n > 0).then(|| format!("{n} warning(s) of rules named by --error-on"))
+}
+
+/// Warnings as logrus lines, `<file>:<line>: [<rule>] <message>`.
+fn format_log_warnings(warnings: &[&Diagnostic]) -> String {
+    let mut s = String::new();
+    for d in warnings {
+        let mut msg = String::new();
+        if let Some(loc) = &d.location {
+            msg.push_str(&loc.to_string());
+            msg.push_str(": ");
+        }
+        msg.push_str(&format!("[{}] {}", d.rule, d.full_message()));
+        s.push_str(&crate::output::logrus_line("warning", &msg));
+    }
+    s
 }
 
 fn print_stdout(text: &str) {
@@ -247,6 +328,36 @@ pub fn format_sarif(diags: &[&Diagnostic]) -> String {
 /// (HTML escaping on) or sigs.k8s.io/yaml (keys sorted), plus Println's
 /// newline.
 pub fn format_result(format: &str, error: Option<&str>) -> String {
+    format_result_with(format, error, &[])
+}
+
+/// [`format_result`] plus, when there are any, a `warnings` list (ours:
+/// Go's result has no such field).
+pub fn format_result_with(format: &str, error: Option<&str>, warnings: &[&Diagnostic]) -> String {
+    // A warning's fields in key order (sorted, as sigs.k8s.io/yaml writes
+    // them), each value already JSON.
+    let fields = |d: &Diagnostic, html: bool| {
+        let text = |v: &str| {
+            let mut q = Vec::new();
+            if html {
+                crate::encoding::json::write_string_html(v, &mut q);
+            } else {
+                crate::encoding::json::write_string(v, &mut q);
+            }
+            String::from_utf8_lossy(&q).into_owned()
+        };
+        let mut f = Vec::new();
+        if let Some(loc) = &d.location {
+            f.push(("file", text(&loc.path.to_string_lossy())));
+        }
+        f.push(("level", text(level(d))));
+        if let Some(line) = d.location.as_ref().and_then(|l| l.line) {
+            f.push(("line", line.to_string()));
+        }
+        f.push(("message", text(&d.full_message())));
+        f.push(("rule", text(d.rule)));
+        f
+    };
     let mut s = String::new();
     if format == "json" {
         s.push_str("{\n  \"passed\": ");
@@ -258,6 +369,20 @@ pub fn format_result(format: &str, error: Option<&str>) -> String {
             s.push_str(&String::from_utf8_lossy(&q));
             s.push_str("\n  }");
         }
+        if !warnings.is_empty() {
+            s.push_str(",\n  \"warnings\": [");
+            for (i, d) in warnings.iter().enumerate() {
+                s.push_str(if i == 0 { "\n    {" } else { ",\n    {" });
+                for (j, (k, v)) in fields(d, true).into_iter().enumerate() {
+                    s.push_str(if j == 0 { "\n      \"" } else { ",\n      \"" });
+                    s.push_str(k);
+                    s.push_str("\": ");
+                    s.push_str(&v);
+                }
+                s.push_str("\n    }");
+            }
+            s.push_str("\n  ]");
+        }
         s.push_str("\n}\n");
     } else {
         let mut json = Vec::new();
@@ -268,10 +393,28 @@ pub fn format_result(format: &str, error: Option<&str>) -> String {
             json.extend_from_slice(b"},");
         }
         json.extend_from_slice(if error.is_none() {
-            b"\"passed\":true}"
+            b"\"passed\":true"
         } else {
-            b"\"passed\":false}"
+            b"\"passed\":false"
         });
+        if !warnings.is_empty() {
+            json.extend_from_slice(b",\"warnings\":[");
+            for (i, d) in warnings.iter().enumerate() {
+                if i > 0 {
+                    json.push(b',');
+                }
+                json.push(b'{');
+                for (j, (k, v)) in fields(d, false).into_iter().enumerate() {
+                    if j > 0 {
+                        json.push(b',');
+                    }
+                    json.extend_from_slice(format!("\"{k}\":{v}").as_bytes());
+                }
+                json.push(b'}');
+            }
+            json.push(b']');
+        }
+        json.push(b'}');
         let mut out = Vec::new();
         let _ = crate::encoding::yaml::json_to_yaml(&json, &mut out);
         s.push_str(&String::from_utf8_lossy(&out));

@@ -63,6 +63,7 @@ fn all_errors_keeps_gos_message() {
             Options {
                 all_errors: true,
                 schemas: false,
+                lints: false,
             },
         );
         assert_eq!(go.go_message, all.go_message, "{}", dir.display());
@@ -261,6 +262,7 @@ fn schemas_accept_what_go_accepts() {
             Options {
                 all_errors: true,
                 schemas: true,
+                lints: false,
             },
         );
         assert!(r.passed(), "{}: {:?}", dir.display(), r.go_message);
@@ -282,6 +284,7 @@ fn schemas_flag_bad_blobs_as_warnings() {
         Options {
             all_errors: false,
             schemas: true,
+            lints: false,
         },
     );
     let w: Vec<_> = r
@@ -320,6 +323,7 @@ fn schemas_accept_the_whole_shared_corpus() {
             Options {
                 all_errors: true,
                 schemas: true,
+                lints: false,
             },
         );
         assert!(r.passed(), "{}: {:?}", dir.display(), r.go_message);
