@@ -1284,7 +1284,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__validate)
-            opts="-o -h --output --all-errors --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --all-errors --strict --error-on --skip-tls-verify --use-http --skip-tls --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1295,6 +1295,10 @@ _opm() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-on)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -160,12 +160,17 @@ fn warnings_failure(report: &Report, strict: bool, error_on: &[String]) -> Optio
         .filter(|d| d.severity == Severity::Warning);
     if strict {
         let n = warnings.count();
-        return (n > 0).then(|| format!("{n} warning(s) and --strict"));
+        return (n > 0).then(|| format!("--strict: failing on {n} warning(s)"));
     }
     let n = warnings
         .filter(|d| error_on.iter().any(|r| r == d.rule))
         .count();
-    (n > 0).then(|| format!("{n} warning(s) of rules named by --error-on"))
+    (n > 0).then(|| {
+        format!(
+            "--error-on: failing on {n} warning(s) of {}",
+            error_on.join(",")
+        )
+    })
 }
 
 /// Warnings as logrus lines, `<file>:<line>: [<rule>] <message>`.

@@ -148,7 +148,19 @@ fn go_output_is_kept() {
         stdout.starts_with("{\n  \"passed\": false,\n  \"error\": {"),
         "{stdout}"
     );
-    assert!(stdout.contains("\"warnings\": [\n    {\n      \"level\": \"warning\",\n      \"rule\": \"unknown-skips\""), "{stdout}");
+    assert!(
+        stdout.contains("--strict: failing on 1 warning(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"warnings\": [\n    {\n      \"file\": "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"level\": \"warning\",\n      \"line\": 5,\n      \"message\": \"bundle \\\"foo.v2.0.0\\\" skips"), "{stdout}");
+    assert!(
+        stdout.contains("\"rule\": \"unknown-skips\"\n    }\n  ]\n}\n"),
+        "{stdout}"
+    );
     let out = validate(&bad, &["-o", "yaml", "--error-on", "unknown-replaces"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0));

@@ -296,8 +296,10 @@ fn channel_lints(
             ));
         }
     }
+    // A head with no olm.bundle blob (Go's model lets that through for all
+    // but a package's last channel) lacks more than metadata: not ours.
     let f = facts_of(&head.name).unwrap_or_default();
-    if !f.csv_metadata && !f.objects {
+    if head.attached && !f.csv_metadata && !f.objects {
         out.push(warning(
             HEAD_CSV_METADATA,
             format!(
