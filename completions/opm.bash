@@ -1321,7 +1321,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__validate)
-            opts="-o -h --output --all-errors --previous --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --all-errors --previous --strict --error-on --skip-tls-verify --use-http --skip-tls --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1336,6 +1336,10 @@ _opm() {
                     return 0
                     ;;
                 --previous)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-on)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -58,6 +58,7 @@ complete -c opm -n "__fish_opm_using_subcommand render" -l debug -d 'Enable debu
 complete -c opm -n "__fish_opm_using_subcommand render" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand validate" -s o -l output -d 'Output format for validation results (json|yaml). Beyond Go opm: text (every error with its file:line), github (workflow annotations), sarif (SARIF 2.1.0). Without -o, Go opm\'s fatal log line on stderr' -r
 complete -c opm -n "__fish_opm_using_subcommand validate" -l previous -d 'Compare with the catalog as published before (a directory or an image) and fail on what would strand its users: removed packages, bundles or channels, a changed default channel, a channel head moved to a lower version, a published bundle that can no longer upgrade to its channel\'s head' -r
+complete -c opm -n "__fish_opm_using_subcommand validate" -l error-on -d 'Fail (exit 1) on the warnings of these rules (comma-separated, repeatable; ids in docs/validate.md)' -r
 complete -c opm -n "__fish_opm_using_subcommand validate" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand validate" -l use-http -d 'use plain HTTP for container image registries while pulling bundles' -r -f -a "true\t''
@@ -65,6 +66,7 @@ false\t''"
 complete -c opm -n "__fish_opm_using_subcommand validate" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand validate" -l all-errors -d 'Report every error, not just the first one Go opm stops at (implies -o text when no -o is given)'
+complete -c opm -n "__fish_opm_using_subcommand validate" -l strict -d 'Fail (exit 1) on any warning too (lints, JSON Schema findings), not only on Go opm\'s errors'
 complete -c opm -n "__fish_opm_using_subcommand validate" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand migrate" -s o -l output -d 'Output format (json|yaml)' -r

@@ -150,6 +150,14 @@ pub struct ValidateArgs {
     /// Compare with the catalog as published before (a directory or an image) and fail on what would strand its users: removed packages, bundles or channels, a changed default channel, a channel head moved to a lower version, a published bundle that can no longer upgrade to its channel's head.
     #[arg(long = "previous", value_name = "DIR|IMAGE")]
     pub previous: Option<String>,
+
+    /// Fail (exit 1) on any warning too (lints, JSON Schema findings), not only on Go opm's errors.
+    #[arg(long = "strict")]
+    pub strict: bool,
+
+    /// Fail (exit 1) on the warnings of these rules (comma-separated, repeatable; ids in docs/validate.md).
+    #[arg(long = "error-on", value_name = "RULE", value_delimiter = ',')]
+    pub error_on: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,12 @@
 //!
 //! `--all-errors` keeps checking past Go's first error (and picks `text`
 //! when no `-o` is given, since Go's one line cannot hold more).
+//!
+//! Lints (warnings) never change Go's output unless asked: without `-o`
+//! they go to stderr as logrus `warning` lines, and only when Go passes
+//! (when it fails, stderr stays Go's one fatal line); `-o json|yaml` get a
+//! `warnings` list only with `--strict` / `--error-on`, which make warnings
+//! fail the run.
 
 use std::path::Path;
 
@@ -49,9 +55,22 @@ pub fn run(args: ValidateArgs, global: &GlobalFlags) -> CmdResult {
         _ => None,
     };
     let ours = matches!(format, Some(Format::Text | Format::Github | Format::Sarif));
+    if let Some(bad) = args
+        .error_on
+        .iter()
+        .find(|r| !validate::warning_rules().any(|w| w == r.as_str()))
+    {
+        let known: Vec<&str> = validate::warning_rules().collect();
+        return Err(cobra(format!(
+            "unknown rule {} in --error-on, expected one of: {}",
+            go_quote(bad),
+            known.join(", ")
+        )));
+    }
     let opts = Options {
         all_errors: args.all_errors,
         schemas: ours,
+        lints: format.is_some(),
     };
     let (loaded, mut report) = load_and_validate(Path::new(dir), opts)?;
     let previous = match &args.previous {
@@ -63,10 +82,24 @@ pub fn run(args: ValidateArgs, global: &GlobalFlags) -> CmdResult {
     };
     let passed = report.passed() && previous.is_empty();
     let failed = || Err(CommandError::new(Style::Silent, ""));
+    // Why warnings fail the run, when they do (only asked for, and only
+    // when Go passed: otherwise Go's failure is the message).
+    let lint_failure = report
+        .passed()
+        .then(|| warnings_failure(&report, args.strict, &args.error_on))
+        .flatten();
+    let lint_fatal = |m: String| Err(CommandError::new(Style::Logrus, m));
     match format {
         Some(Format::GoLog) if previous.is_empty() => match report.go_message {
-            None => Ok(()),
             Some(m) => Err(CommandError::new(Style::Logrus, m)),
+            None => {
+                let warnings: Vec<&Diagnostic> = sorted(&report)
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Warning)
+                    .collect();
+                eprint!("{}", format_log_warnings(&warnings));
+                lint_failure.map_or(Ok(()), lint_fatal)
+            }
         },
         Some(Format::GoLog) => {
             // Go's own verdict first, then one fatal line per finding.
@@ -79,6 +112,17 @@ pub fn run(args: ValidateArgs, global: &GlobalFlags) -> CmdResult {
             Err(CommandError::new(Style::Logrus, last))
         }
         Some(f @ (Format::Json | Format::Yaml)) => {
+            // Go's bytes unless the run asks for lints to fail it.
+            let asked = args.strict || !args.error_on.is_empty();
+            let warnings: Vec<&Diagnostic> = if asked {
+                sorted(&report)
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Warning)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            // `--previous` findings follow Go's message, a line each.
             let mut message = report.go_message.clone();
             for d in &previous {
                 let m = message.get_or_insert_with(String::new);
@@ -87,12 +131,14 @@ pub fn run(args: ValidateArgs, global: &GlobalFlags) -> CmdResult {
                 }
                 m.push_str(&validate::previous::line(d));
             }
-            let text = format_result(
+            let error = message.as_deref().or(lint_failure.as_deref());
+            let text = format_result_with(
                 if f == Format::Json { "json" } else { "yaml" },
-                message.as_deref(),
+                error,
+                &warnings,
             );
             print_stdout(&text);
-            if passed { Ok(()) } else { failed() }
+            if error.is_none() { Ok(()) } else { failed() }
         }
         Some(f) => {
             report.diagnostics.extend(previous);
@@ -103,7 +149,11 @@ pub fn run(args: ValidateArgs, global: &GlobalFlags) -> CmdResult {
                 _ => format_text(&diags),
             };
             print_stdout(&text);
-            if passed { Ok(()) } else { failed() }
+            match lint_failure {
+                _ if !passed => failed(),
+                Some(m) => lint_fatal(m),
+                None => Ok(()),
+            }
         }
         // Go validates before it looks at the format (spec §1.1).
         None => Err(cobra(format!(
@@ -180,6 +230,43 @@ fn previous_findings(
         sources: Some(&new.sources),
     };
     Ok(validate::previous::check(&old_side, &new_side))
+}
+
+/// The message for warnings that fail the run (`--strict`: any;
+/// `--error-on`: those of the named rules), or `None`.
+fn warnings_failure(report: &Report, strict: bool, error_on: &[String]) -> Option<String> {
+    let warnings = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning);
+    if strict {
+        let n = warnings.count();
+        return (n > 0).then(|| format!("--strict: failing on {n} warning(s)"));
+    }
+    let n = warnings
+        .filter(|d| error_on.iter().any(|r| r == d.rule))
+        .count();
+    (n > 0).then(|| {
+        format!(
+            "--error-on: failing on {n} warning(s) of {}",
+            error_on.join(",")
+        )
+    })
+}
+
+/// Warnings as logrus lines, `<file>:<line>: [<rule>] <message>`.
+fn format_log_warnings(warnings: &[&Diagnostic]) -> String {
+    let mut s = String::new();
+    for d in warnings {
+        let mut msg = String::new();
+        if let Some(loc) = &d.location {
+            msg.push_str(&loc.to_string());
+            msg.push_str(": ");
+        }
+        msg.push_str(&format!("[{}] {}", d.rule, d.full_message()));
+        s.push_str(&crate::output::logrus_line("warning", &msg));
+    }
+    s
 }
 
 fn print_stdout(text: &str) {
@@ -327,6 +414,36 @@ pub fn format_sarif(diags: &[&Diagnostic]) -> String {
 /// (HTML escaping on) or sigs.k8s.io/yaml (keys sorted), plus Println's
 /// newline.
 pub fn format_result(format: &str, error: Option<&str>) -> String {
+    format_result_with(format, error, &[])
+}
+
+/// [`format_result`] plus, when there are any, a `warnings` list (ours:
+/// Go's result has no such field).
+pub fn format_result_with(format: &str, error: Option<&str>, warnings: &[&Diagnostic]) -> String {
+    // A warning's fields in key order (sorted, as sigs.k8s.io/yaml writes
+    // them), each value already JSON.
+    let fields = |d: &Diagnostic, html: bool| {
+        let text = |v: &str| {
+            let mut q = Vec::new();
+            if html {
+                crate::encoding::json::write_string_html(v, &mut q);
+            } else {
+                crate::encoding::json::write_string(v, &mut q);
+            }
+            String::from_utf8_lossy(&q).into_owned()
+        };
+        let mut f = Vec::new();
+        if let Some(loc) = &d.location {
+            f.push(("file", text(&loc.path.to_string_lossy())));
+        }
+        f.push(("level", text(level(d))));
+        if let Some(line) = d.location.as_ref().and_then(|l| l.line) {
+            f.push(("line", line.to_string()));
+        }
+        f.push(("message", text(&d.full_message())));
+        f.push(("rule", text(d.rule)));
+        f
+    };
     let mut s = String::new();
     if format == "json" {
         s.push_str("{\n  \"passed\": ");
@@ -338,6 +455,20 @@ pub fn format_result(format: &str, error: Option<&str>) -> String {
             s.push_str(&String::from_utf8_lossy(&q));
             s.push_str("\n  }");
         }
+        if !warnings.is_empty() {
+            s.push_str(",\n  \"warnings\": [");
+            for (i, d) in warnings.iter().enumerate() {
+                s.push_str(if i == 0 { "\n    {" } else { ",\n    {" });
+                for (j, (k, v)) in fields(d, true).into_iter().enumerate() {
+                    s.push_str(if j == 0 { "\n      \"" } else { ",\n      \"" });
+                    s.push_str(k);
+                    s.push_str("\": ");
+                    s.push_str(&v);
+                }
+                s.push_str("\n    }");
+            }
+            s.push_str("\n  ]");
+        }
         s.push_str("\n}\n");
     } else {
         let mut json = Vec::new();
@@ -348,10 +479,28 @@ pub fn format_result(format: &str, error: Option<&str>) -> String {
             json.extend_from_slice(b"},");
         }
         json.extend_from_slice(if error.is_none() {
-            b"\"passed\":true}"
+            b"\"passed\":true"
         } else {
-            b"\"passed\":false}"
+            b"\"passed\":false"
         });
+        if !warnings.is_empty() {
+            json.extend_from_slice(b",\"warnings\":[");
+            for (i, d) in warnings.iter().enumerate() {
+                if i > 0 {
+                    json.push(b',');
+                }
+                json.push(b'{');
+                for (j, (k, v)) in fields(d, false).into_iter().enumerate() {
+                    if j > 0 {
+                        json.push(b',');
+                    }
+                    json.extend_from_slice(format!("\"{k}\":{v}").as_bytes());
+                }
+                json.push(b'}');
+            }
+            json.push(b']');
+        }
+        json.push(b'}');
         let mut out = Vec::new();
         let _ = crate::encoding::yaml::json_to_yaml(&json, &mut out);
         s.push_str(&String::from_utf8_lossy(&out));

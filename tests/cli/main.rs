@@ -12,6 +12,7 @@ mod generate_dockerfile;
 mod image;
 mod index;
 mod init;
+mod lints;
 mod man;
 mod push;
 mod registry;

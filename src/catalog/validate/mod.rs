@@ -17,11 +17,15 @@
 //! cannot be placed), and the model checks run on what could be built.
 //! Go's message is unchanged by that option.
 //!
+//! Beyond Go's verdict, [`lint`] reports what a reviewer wants to know (an
+//! upgrade path lost, a skipRange above the bundle's version…) as warnings.
+//!
 //! Sibling order: Go walks maps, so its tree order is random; ours is sorted
 //! by name (packages, channels, bundles).
 
 pub mod check;
 pub mod convert;
+pub mod lint;
 pub mod previous;
 pub mod props;
 pub mod schema;
@@ -204,7 +208,52 @@ pub const RULES: &[(&str, &str)] = &[
         "previous-upgrade-path-lost",
         "--previous: a previously published bundle can no longer reach its channel's head",
     ),
+    (
+        lint::SKIP_RANGE_ABOVE_VERSION,
+        "lint: skipRange does not reach above the bundle's own version (#2090)",
+    ),
+    (
+        lint::SKIP_RANGE_NO_MATCH,
+        "lint: skipRange matches some other bundle of the package",
+    ),
+    (
+        lint::UNREACHABLE_ENTRY,
+        "lint: every entry can reach the channel head through replaces, skips or skipRange",
+    ),
+    (
+        lint::HEAD_CSV_METADATA,
+        "lint: channel heads have olm.csv.metadata (or olm.bundle.object)",
+    ),
+    (
+        lint::MIXED_BUNDLE_METADATA,
+        "lint: the catalog does not mix olm.bundle.object and olm.csv.metadata",
+    ),
+    (
+        lint::UNMET_GVK_REQUIRED,
+        "lint: every olm.gvk.required is provided by some bundle's olm.gvk",
+    ),
+    (
+        lint::UNMET_PACKAGE_REQUIRED,
+        "lint: every olm.package.required is met by a bundle of the catalog",
+    ),
+    (
+        lint::DEPRECATED_DEFAULT_CHANNEL,
+        "lint: the default channel is not deprecated",
+    ),
+    (
+        lint::UNKNOWN_REPLACES,
+        "lint: replaces names a bundle of the package",
+    ),
+    (
+        lint::UNKNOWN_SKIPS,
+        "lint: skips name bundles of the package",
+    ),
 ];
+
+/// The rules whose findings are warnings: what `--error-on` can name.
+pub fn warning_rules() -> impl Iterator<Item = &'static str> {
+    std::iter::once("schema").chain(lint::IDS.iter().copied())
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -212,6 +261,8 @@ pub struct Options {
     pub all_errors: bool,
     /// Also check every blob against the JSON Schemas (warnings only).
     pub schemas: bool,
+    /// Also run the lints ([`lint`], warnings only).
+    pub lints: bool,
 }
 
 /// The outcome of validating a catalog.
@@ -220,7 +271,7 @@ pub struct Report {
     /// Go opm's error text, or `None` when Go opm accepts the catalog.
     pub go_message: Option<String>,
     /// Go's verdict as located diagnostics (every error with `all_errors`),
-    /// then schema warnings; stable order.
+    /// then lint and schema warnings; stable order.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -248,9 +299,21 @@ pub fn validate(loaded: &Loaded, opts: Options) -> Report {
         };
         // The model checks would only repeat what the missing blobs cause.
     } else {
-        let (go_message, diags) = validate_config(&loaded.config, &loaded.sources, opts.all_errors);
+        let (go_message, diags, model) = stages(&loaded.config, &loaded.sources, false);
         report.go_message = go_message;
-        report.diagnostics = diags;
+        report.diagnostics = if opts.all_errors {
+            stages(&loaded.config, &loaded.sources, true).1
+        } else {
+            diags
+        };
+        // The model is complete only when ConvertToModel passed.
+        if opts.lints
+            && let Some(model) = model
+        {
+            report
+                .diagnostics
+                .extend(lint::lint(&loaded.config, &loaded.sources, &model));
+        }
     }
     if opts.schemas {
         report
@@ -269,29 +332,31 @@ pub fn validate_config(
     sources: &SourceMap,
     all_errors: bool,
 ) -> (Option<String>, Vec<Diagnostic>) {
-    let go = stages(cfg, sources, false);
+    let (message, diags, _) = stages(cfg, sources, false);
     if !all_errors {
-        return go;
+        return (message, diags);
     }
-    (go.0, stages(cfg, sources, true).1)
+    (message, stages(cfg, sources, true).1)
 }
 
+/// Stages 2 and 3; the model too when stage 2 passed (it is then whole).
 fn stages(
     cfg: &DeclarativeConfig,
     sources: &SourceMap,
     all: bool,
-) -> (Option<String>, Vec<Diagnostic>) {
+) -> (Option<String>, Vec<Diagnostic>, Option<convert::Model>) {
     let (model, mut diags) = convert::convert(cfg, sources, all);
     if !all && !diags.is_empty() {
-        return (Some(diags[0].message.clone()), diags);
+        return (Some(diags[0].message.clone()), diags, None);
     }
+    let converted = diags.is_empty();
     let tree = check::validate_model(&model, all);
     let message = match diags.first() {
         Some(d) => Some(d.message.clone()),
         None => (!tree.is_empty()).then(|| tree.render()),
     };
     diags.extend(tree.diagnostics());
-    (message, diags)
+    (message, diags, converted.then_some(model))
 }
 
 /// Go's `ConvertToModel` (the structural rules, then `model.Validate()`) on
