@@ -337,12 +337,16 @@ fn crc_of(f: &File, start: u64, len: u64) -> std::io::Result<u32> {
     let parts: Vec<std::io::Result<crc32fast::Hasher>> = chunks
         .par_iter()
         .map(|i| {
-            let off = i * CHUNK;
-            let n = CHUNK.min(len - off) as usize;
-            let mut buf = vec![0u8; n];
-            f.read_exact_at(&mut buf, start + off)?;
+            // Through a small buffer: the check must not raise peak RSS.
+            let mut buf = vec![0u8; 128 << 10];
             let mut h = crc32fast::Hasher::new();
-            h.update(&buf);
+            let (mut off, end) = (i * CHUNK, ((i + 1) * CHUNK).min(len));
+            while off < end {
+                let n = (buf.len() as u64).min(end - off) as usize;
+                f.read_exact_at(&mut buf[..n], start + off)?;
+                h.update(&buf[..n]);
+                off += n as u64;
+            }
             Ok(h)
         })
         .collect();
