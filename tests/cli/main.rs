@@ -7,11 +7,14 @@
 mod alpha;
 mod cases;
 mod completions;
+mod fuzz_regressions;
 mod generate_dockerfile;
 mod image;
 mod index;
 mod init;
+mod kill;
 mod man;
+mod props;
 mod push;
 mod registry;
 mod render;
