@@ -469,7 +469,11 @@ pub mod serve_http {
         let mut lines = text.split('\n');
         let target = lines.next().unwrap_or("/");
         let mut builder = http::Request::builder().uri(target);
-        let method = if target.len().is_multiple_of(3) { "HEAD" } else { "GET" };
+        let method = if target.len().is_multiple_of(3) {
+            "HEAD"
+        } else {
+            "GET"
+        };
         builder = builder.method(method);
         for line in lines {
             if let Some((k, v)) = line.split_once(':') {

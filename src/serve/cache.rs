@@ -352,6 +352,23 @@ pub fn open(cache_dir: &Path, digest: &[u8; 32]) -> Result<Cache, CacheError> {
             computed: hex(digest),
         });
     }
+    // A damaged header must not make us allocate what it says: the index
+    // lies inside the file.
+    let file_len = file
+        .metadata()
+        .map_err(|e| CacheError::ReadDigest(go_io_error("stat", &path, &e)))?
+        .len();
+    if header
+        .index
+        .offset
+        .checked_add(header.index.len)
+        .is_none_or(|end| end > file_len)
+    {
+        return Err(CacheError::Corrupt(format!(
+            "index span {}+{} is outside the file ({file_len} bytes)",
+            header.index.offset, header.index.len
+        )));
+    }
     let mut raw = vec![0u8; header.index.len as usize];
     {
         use std::os::unix::fs::FileExt;
