@@ -25,12 +25,12 @@ pub fn testdata() -> PathBuf {
 }
 
 /// Load `data` as one catalog file, as `render` does (objects kept).
-pub fn load(data: &[u8]) -> Option<DeclarativeConfig> {
+pub fn load(data: &[u8]) -> Result<DeclarativeConfig, String> {
     let opts = LoadOptions {
         keep_objects: true,
         ..LoadOptions::default()
     };
-    load_bytes(data.to_vec(), Path::new("fuzz.json"), opts).ok()
+    load_bytes(data.to_vec(), Path::new("fuzz.json"), opts).map_err(|e| e.message)
 }
 
 /// Write a catalog in `format`, as `render -o` does. The only error is
@@ -54,10 +54,10 @@ pub fn write(cfg: &DeclarativeConfig, format: Format) -> Result<Vec<u8>, String>
 /// The whole `render` path on one file's bytes; when the input loads, its
 /// JSON and YAML output must load again and write the same JSON.
 pub fn render_round_trip(data: &[u8]) {
-    let Some(mut cfg) = load(data) else { return };
+    let Ok(mut cfg) = load(data) else { return };
     prepare_for_render(&mut cfg);
     let json = write(&cfg, Format::Json).expect("JSON");
-    let again = load(&json).expect("render's JSON output does not load");
+    let again = load(&json).unwrap_or_else(|e| panic!("render's JSON output does not load: {e}"));
     assert_eq!(
         String::from_utf8_lossy(&write(&again, Format::Json).expect("JSON")),
         String::from_utf8_lossy(&json),
@@ -66,7 +66,8 @@ pub fn render_round_trip(data: &[u8]) {
     let Ok(yaml) = write(&cfg, Format::Yaml) else {
         return;
     };
-    let from_yaml = load(&yaml).expect("render's YAML output does not load");
+    let from_yaml =
+        load(&yaml).unwrap_or_else(|e| panic!("render's YAML output does not load: {e}"));
     assert_eq!(
         String::from_utf8_lossy(&write(&from_yaml, Format::Json).expect("JSON")),
         String::from_utf8_lossy(&json),
@@ -583,7 +584,7 @@ pub mod templates {
                 "image": image,
                 "properties": [{"type": "olm.package", "value": {"packageName": pkg, "version": version}}],
             });
-            super::load(blob.to_string().as_bytes()).ok_or_else(|| "bad bundle".to_string())
+            super::load(blob.to_string().as_bytes())
         }
     }
 
