@@ -68,11 +68,29 @@ pub fn render_round_trip(data: &[u8]) {
     };
     let from_yaml =
         load(&yaml).unwrap_or_else(|e| panic!("render's YAML output does not load: {e}"));
-    assert_eq!(
-        String::from_utf8_lossy(&write(&from_yaml, Format::Json).expect("JSON")),
-        String::from_utf8_lossy(&json),
-        "YAML → load → JSON changed the catalog"
-    );
+    let from_yaml = write(&from_yaml, Format::Json).expect("JSON");
+    if from_yaml != json && !go_yaml_changes(&json) {
+        panic!(
+            "YAML → load → JSON changed the catalog:\n{}\n---- became ----\n{}",
+            String::from_utf8_lossy(&json),
+            String::from_utf8_lossy(&from_yaml)
+        );
+    }
+}
+
+/// Whether Go's own YAML output of this JSON is a different catalog, which
+/// we match: a raw NEL (U+0085) in a string is read back by `JSONToYAML` as
+/// a line break folded into a space, and the number `-0` comes back from
+/// YAML as the integer 0.
+fn go_yaml_changes(json: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(json);
+    text.contains('\u{85}')
+        || text.match_indices("-0").any(|(i, _)| {
+            !matches!(
+                text.as_bytes().get(i + 2),
+                Some(b'0'..=b'9' | b'.' | b'e' | b'E')
+            )
+        })
 }
 
 /// A registry over testdata/example-catalog, built once per process into a
