@@ -58,11 +58,17 @@ fn tree(dir: &Path) -> Option<BTreeMap<PathBuf, Vec<u8>>> {
     Some(out)
 }
 
-/// Run `cmd` to the end; how long it took.
+/// Run `cmd` to the end; how long it ran once started (timed as
+/// [`kill_after`] times it: `spawn` returns only after the exec).
 fn timed(mut cmd: Command) -> Duration {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
-    let o = cmd.output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{cmd:?}: {status}");
     start.elapsed()
 }
 
@@ -100,6 +106,7 @@ fn kill_loop(make: impl Fn(usize) -> Command, check: impl Fn(usize)) {
         killed += usize::from(kill_after(make(i), rng.delay(full)));
         check(i);
     }
+    eprintln!("{killed} of {KILLS} runs killed while running");
     // Most delays fall inside the run: a test whose kills all came too
     // late would check nothing.
     assert!(killed >= KILLS / 4, "only {killed} of {KILLS} runs killed");
