@@ -33,9 +33,10 @@ pub fn load(data: &[u8]) -> Result<DeclarativeConfig, String> {
     load_bytes(data.to_vec(), Path::new("fuzz.json"), opts).map_err(|e| e.message)
 }
 
-/// Write a catalog in `format`, as `render -o` does. The only error is
+/// Write a catalog in `format`, as `render -o` does. The only errors are
 /// Go's: YAML output goes through Go's YAML parser (`JSONToYAML`), which
-/// refuses control characters that JSON strings may hold.
+/// refuses some valid JSON (control characters in strings, keys longer
+/// than 1024 characters).
 pub fn write(cfg: &DeclarativeConfig, format: Format) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     match write_stream(cfg, format, &mut out) {
@@ -43,7 +44,7 @@ pub fn write(cfg: &DeclarativeConfig, format: Format) -> Result<Vec<u8>, String>
         Err(e) => {
             let e = e.to_string();
             assert!(
-                format == Format::Yaml && e.contains("control characters are not allowed"),
+                format == Format::Yaml && e.starts_with("yaml: "),
                 "writing a loaded catalog to memory failed: {e}"
             );
             Err(e)
@@ -66,10 +67,13 @@ pub fn render_round_trip(data: &[u8]) {
     let Ok(yaml) = write(&cfg, Format::Yaml) else {
         return;
     };
+    if go_yaml_changes(&json) {
+        return;
+    }
     let from_yaml =
         load(&yaml).unwrap_or_else(|e| panic!("render's YAML output does not load: {e}"));
     let from_yaml = write(&from_yaml, Format::Json).expect("JSON");
-    if from_yaml != json && !go_yaml_changes(&json) {
+    if from_yaml != json {
         panic!(
             "YAML → load → JSON changed the catalog:\n{}\n---- became ----\n{}",
             String::from_utf8_lossy(&json),
@@ -80,11 +84,13 @@ pub fn render_round_trip(data: &[u8]) {
 
 /// Whether Go's own YAML output of this JSON is a different catalog, which
 /// we match: a raw NEL (U+0085) in a string is read back by `JSONToYAML` as
-/// a line break folded into a space, and the number `-0` comes back from
-/// YAML as the integer 0.
+/// a line break folded into a space, the number `-0` comes back from
+/// YAML as the integer 0, and a `"<<"` key is written plain, so read back
+/// as a merge.
 fn go_yaml_changes(json: &[u8]) -> bool {
     let text = String::from_utf8_lossy(json);
     text.contains('\u{85}')
+        || text.contains("\"<<\"")
         || text.match_indices("-0").any(|(i, _)| {
             !matches!(
                 text.as_bytes().get(i + 2),
@@ -244,17 +250,42 @@ pub mod yaml_roundtrip {
         let mut yaml = Vec::new();
         if let Err(e) = json_to_yaml(&json, &mut yaml) {
             // Go's JSONToYAML reads JSON with the YAML parser, which refuses
-            // control characters that an escape in the YAML source made.
+            // some of it (see `write`).
             assert!(
-                e.to_string().contains("control characters are not allowed"),
+                e.to_string().starts_with("yaml: "),
                 "the emitter refused what the parser made: {e}"
             );
             return;
         }
         let yaml = String::from_utf8(yaml).expect("the emitter writes UTF-8");
+        if super::go_yaml_changes(&json) {
+            return;
+        }
         let back = yaml_to_value(&yaml)
             .unwrap_or_else(|e| panic!("emitted YAML does not parse: {e}\n{yaml}"));
-        assert_eq!(back, value, "YAML round trip changed the value:\n{yaml}");
+        assert!(
+            same(&back, &value),
+            "YAML round trip changed the value:\n{yaml}\n{back:?}\n{value:?}"
+        );
+    }
+
+    /// Equal as YAML means it: numbers by value (Go writes the float 1.0
+    /// as `1`, read back as an integer). What Go itself changes is not
+    /// compared (`go_yaml_changes`).
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                x == y || (x.as_f64().is_some() && x.as_f64() == y.as_f64())
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
     }
 }
 
