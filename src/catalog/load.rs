@@ -218,11 +218,7 @@ pub fn load_path_each(
 
 /// Parse one file: a concatenated JSON stream or multi-document YAML.
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<DeclarativeConfig, LoadError> {
-    let loaded = load_file_located(path, opts, false);
-    match loaded.errors.into_iter().next() {
-        Some(e) => Err(e),
-        None => Ok(loaded.config),
-    }
+    load_file_located(path, opts, false).into_result()
 }
 
 /// Where each blob of a loaded config came from: one [`Location`] per
@@ -277,6 +273,16 @@ pub struct Loaded {
     pub errors: Vec<LoadError>,
 }
 
+impl Loaded {
+    /// The config, or the first error.
+    fn into_result(self) -> Result<DeclarativeConfig, LoadError> {
+        match self.errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(self.config),
+        }
+    }
+}
+
 /// [`load_path`], plus where each blob came from. With `keep_going` a bad
 /// document does not stop the load (for `validate --all-errors`).
 pub fn load_path_located(
@@ -302,15 +308,27 @@ pub fn load_path_located(
 }
 
 fn load_file_located(path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
+    match std::fs::read(path) {
+        Ok(bytes) => load_bytes_located(bytes, path, opts, keep_going),
+        Err(e) => Loaded {
+            errors: vec![LoadError::at(go_io_error("read", path, &e), path, None)],
+            ..Loaded::default()
+        },
+    }
+}
+
+/// [`load_file`] on bytes already in memory; `path` only names them in
+/// errors and locations (for the fuzz targets and property tests).
+pub fn load_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    opts: LoadOptions,
+) -> Result<DeclarativeConfig, LoadError> {
+    load_bytes_located(bytes, path, opts, false).into_result()
+}
+
+fn load_bytes_located(bytes: Vec<u8>, path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
     let mut out = Loaded::default();
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            out.errors
-                .push(LoadError::at(go_io_error("read", path, &e), path, None));
-            return out;
-        }
-    };
     // Go turns invalid UTF-8 inside strings into U+FFFD.
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,

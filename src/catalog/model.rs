@@ -169,7 +169,10 @@ fn properties_field(out: &mut Vec<u8>, first: &mut bool, props: &[Property]) {
         out.extend_from_slice(b"{\"type\":");
         write_string(&p.typ, out);
         out.extend_from_slice(b",\"value\":");
-        out.extend_from_slice(p.value.as_bytes());
+        // A missing value is Go's nil json.RawMessage, which marshals as
+        // `null` (writing nothing would make invalid JSON).
+        let value = if p.value.is_empty() { "null" } else { &p.value };
+        out.extend_from_slice(value.as_bytes());
         out.push(b'}');
     }
     out.push(b']');

@@ -181,6 +181,12 @@ pub struct ExperimentalService {
     reg: Arc<Registry>,
 }
 
+impl ExperimentalService {
+    pub fn new(reg: Arc<Registry>) -> ExperimentalService {
+        ExperimentalService { reg }
+    }
+}
+
 #[tonic::async_trait]
 impl ExperimentalRegistry for ExperimentalService {
     type ExperimentalListPackageCustomSchemasStream = BoxStream<prost_types::Struct>;
@@ -307,7 +313,7 @@ pub fn routes(reg: Arc<Registry>) -> Result<tonic::service::Routes, String> {
     let mut routes = tonic::service::Routes::new(registry);
     routes = routes
         .add_service(
-            ExperimentalRegistryServer::new(ExperimentalService { reg })
+            ExperimentalRegistryServer::new(ExperimentalService::new(reg))
                 .max_encoding_message_size(usize::MAX),
         )
         .add_service(HealthServer::new(HealthService))
