@@ -263,6 +263,7 @@ impl Session {
                 })
                 .collect(),
             _keep: None,
+            in_cache: true,
         })
     }
 

@@ -9,6 +9,7 @@ mod cases;
 mod completions;
 mod generate_dockerfile;
 mod image;
+mod imgcache;
 mod index;
 mod init;
 mod man;
