@@ -285,7 +285,7 @@ impl Puller {
             }
             let max = self.opts.max_bytes();
             let built = tree::build(&cache, &key, |root| {
-                unpack::apply_layers(&pulled.layers, root, max)
+                unpack::apply_layers_hashed(&pulled.layers, root, max)
                     .map_err(|e| format!("failed to unpack image {q}: {e}"))
             });
             let root = match built {

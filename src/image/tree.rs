@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cache::BlobCache;
 use super::digest::Digest;
-use super::unpack::Layer;
+use super::unpack::{Layer, Written};
 
 /// The default bound on the cache directory (`--cache-max-size`).
 pub const DEFAULT_MAX_CACHE_BYTES: u64 = 5 << 30;
@@ -77,7 +77,7 @@ pub fn open(cache: &BlobCache, key: &Digest) -> Option<PathBuf> {
             if index.version != INDEX_VERSION {
                 return Err("index version".into());
             }
-            let found = scan(&dir.join(ROOT))?;
+            let found = scan(&dir.join(ROOT), &Written::new())?;
             if found != index {
                 return Err("content differs from its index".into());
             }
@@ -98,7 +98,7 @@ pub fn open(cache: &BlobCache, key: &Digest) -> Option<PathBuf> {
 pub fn build(
     cache: &BlobCache,
     key: &Digest,
-    fill: impl FnOnce(&Path) -> Result<(), String>,
+    fill: impl FnOnce(&Path) -> Result<Written, String>,
 ) -> Result<PathBuf, String> {
     let tmp = tempfile::Builder::new()
         .prefix("tree-")
@@ -106,8 +106,8 @@ pub fn build(
         .map_err(|e| format!("create dir in image cache {}: {e}", cache.root().display()))?;
     let root = tmp.path().join(ROOT);
     fs::create_dir(&root).map_err(|e| format!("create {}: {e}", root.display()))?;
-    fill(&root)?;
-    let index = scan(&root)?;
+    let written = fill(&root)?;
+    let index = scan(&root, &written)?;
     let data = serde_json::to_vec(&index).map_err(|e| format!("encode tree index: {e}"))?;
     fs::write(tmp.path().join(INDEX), data).map_err(|e| format!("write tree index: {e}"))?;
     let dest = entry_dir(cache, key);
@@ -130,9 +130,11 @@ pub fn build(
     }
 }
 
-/// What the tree at `root` holds, every file hashed (in parallel).
-fn scan(root: &Path) -> Result<Index, String> {
+/// What the tree at `root` holds, every file hashed (in parallel) unless
+/// `known` has its hash (recorded as it was written, same size).
+fn scan(root: &Path, known: &Written) -> Result<Index, String> {
     let mut files = Vec::new();
+    let mut done = Vec::new();
     let mut links = BTreeMap::new();
     for entry in walkdir::WalkDir::new(root).follow_links(false) {
         let entry = entry.map_err(|e| format!("read tree {}: {e}", root.display()))?;
@@ -145,7 +147,14 @@ fn scan(root: &Path) -> Result<Index, String> {
             .to_string();
         let ft = entry.file_type();
         if ft.is_file() {
-            files.push((rel, entry.into_path()));
+            let size = entry
+                .metadata()
+                .map_err(|e| format!("stat {}: {e}", entry.path().display()))?
+                .len();
+            match known.get(&rel) {
+                Some((n, hex)) if *n == size => done.push((rel, (*n, hex.clone()))),
+                _ => files.push((rel, entry.into_path())),
+            }
         } else if ft.is_symlink() {
             let target = fs::read_link(entry.path())
                 .map_err(|e| format!("read link {}: {e}", entry.path().display()))?;
@@ -155,10 +164,11 @@ fn scan(root: &Path) -> Result<Index, String> {
             links.insert(rel, target.to_string());
         }
     }
-    let files = files
+    let mut files = files
         .into_par_iter()
         .map(|(rel, path)| hash_file(&path).map(|h| (rel, h)))
         .collect::<Result<BTreeMap<_, _>, String>>()?;
+    files.extend(done);
     Ok(Index {
         version: INDEX_VERSION,
         bytes: files.values().map(|(n, _)| n).sum(),
@@ -347,12 +357,12 @@ mod tests {
             fs::create_dir(r.join("configs")).unwrap();
             fs::write(r.join("configs/a.json"), b"{}").unwrap();
             std::os::unix::fs::symlink("a.json", r.join("configs/b.json")).unwrap();
-            Ok(())
+            Ok(Written::new())
         })
         .unwrap();
         assert_eq!(open(&cache, &k).unwrap(), root);
         // A second build of the same key keeps the first.
-        let again = build(&cache, &k, |_| Ok(())).unwrap();
+        let again = build(&cache, &k, |_| Ok(Written::new())).unwrap();
         assert_eq!(again, root);
         assert_eq!(fs::read(root.join("configs/a.json")).unwrap(), b"{}");
         // Same size, other bytes: refused and removed.
@@ -377,7 +387,8 @@ mod tests {
         for (i, name) in ["a", "b", "c"].iter().enumerate() {
             let k = Digest::of(name.as_bytes());
             let root = build(&cache, &k, |r| {
-                fs::write(r.join("f"), vec![b'x'; 1000]).map_err(|e| e.to_string())
+                fs::write(r.join("f"), vec![b'x'; 1000]).map_err(|e| e.to_string())?;
+                Ok(Written::new())
             })
             .unwrap();
             let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i as u64);
