@@ -283,32 +283,18 @@ impl Puller {
                     root: Root::Cached(root),
                 });
             }
-            let max = self.opts.max_bytes();
-            let built = tree::build(&cache, &key, |root| {
-                unpack::apply_layers_hashed(&pulled.layers, root, max)
-                    .map_err(|e| format!("failed to unpack image {q}: {e}"))
-            });
-            let root = match built {
-                Ok(root) => root,
-                Err(e) => {
-                    forget(&cache, pulled);
-                    return Err(e);
-                }
-            };
-            let mut keep: Vec<PathBuf> = pulled.layers.iter().map(|l| l.path.clone()).collect();
-            keep.push(cache.path(&digest::Digest::of(&pulled.config)));
-            keep.extend(
-                pulled
-                    .manifest
-                    .iter()
-                    .map(|m| cache.path(&digest::Digest::of(m))),
-            );
-            keep.push(root.clone());
-            tree::evict(&cache, bound, &keep);
-            return Ok(Unpacked {
-                labels,
-                root: Root::Cached(root),
-            });
+            // The pull skipped the layers of a tree that has now proved
+            // damaged (and was removed): pull again, layers included.
+            if pulled.layers.iter().any(|l| !l.path.is_file()) {
+                self.lock_done().remove(reference);
+                let again = self.get(reference);
+                let again = again
+                    .as_ref()
+                    .as_ref()
+                    .map_err(|e| format!("failed to pull image {q}: {e}"))?;
+                return self.build_tree(&cache, &key, again, &q, bound);
+            }
+            return self.build_tree(&cache, &key, pulled, &q, bound);
         }
         let root = tempfile::Builder::new()
             .prefix("opm-unpack-")
@@ -319,6 +305,44 @@ impl Puller {
         Ok(Unpacked {
             labels,
             root: Root::Temp(root),
+        })
+    }
+
+    /// Unpack `pulled` into a new tree `key` of the cache, then keep the
+    /// cache within `bound`.
+    fn build_tree(
+        &self,
+        cache: &cache::BlobCache,
+        key: &digest::Digest,
+        pulled: &Pulled,
+        q: &str,
+        bound: u64,
+    ) -> Result<Unpacked, String> {
+        let max = self.opts.max_bytes();
+        let built = tree::build(cache, key, |root| {
+            unpack::apply_layers_hashed(&pulled.layers, root, max)
+                .map_err(|e| format!("failed to unpack image {q}: {e}"))
+        });
+        let root = match built {
+            Ok(root) => root,
+            Err(e) => {
+                forget(cache, pulled);
+                return Err(e);
+            }
+        };
+        let mut keep: Vec<PathBuf> = pulled.layers.iter().map(|l| l.path.clone()).collect();
+        keep.push(cache.path(&digest::Digest::of(&pulled.config)));
+        keep.extend(
+            pulled
+                .manifest
+                .iter()
+                .map(|m| cache.path(&digest::Digest::of(m))),
+        );
+        keep.push(root.clone());
+        tree::evict(cache, bound, &keep);
+        Ok(Unpacked {
+            labels: pulled.labels.clone(),
+            root: Root::Cached(root),
         })
     }
 }

@@ -215,9 +215,16 @@ impl Session {
             let size = d.size()?;
             wanted.push((d, digest, size));
         }
+        // A catalog image already unpacked in the cache needs no layers
+        // (should its tree prove damaged, the image is pulled again).
+        let unpacked = config.labels().contains_key(super::LABEL_CONFIGS)
+            && super::tree::exists(
+                &self.cache,
+                &super::tree::key_of(wanted.iter().map(|w| &w.1)),
+            );
         let missing: Vec<_> = wanted
             .iter()
-            .filter(|(_, dg, _)| self.cache.get(dg).is_none())
+            .filter(|(_, dg, _)| !unpacked && self.cache.get(dg).is_none())
             .collect();
         if !missing.is_empty() {
             let ep = match ep {

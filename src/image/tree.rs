@@ -49,12 +49,23 @@ struct Index {
 /// The key of the tree `layers` unpack to: the SHA-256 of their digests,
 /// one a line, in order; `None` when a layer has no digest.
 pub fn key(layers: &[Layer]) -> Option<Digest> {
+    let digests: Option<Vec<&Digest>> = layers.iter().map(|l| l.digest.as_ref()).collect();
+    Some(key_of(digests?))
+}
+
+/// The key of the tree of the layers with these digests, in order.
+pub fn key_of<'a>(digests: impl IntoIterator<Item = &'a Digest>) -> Digest {
     let mut text = String::new();
-    for l in layers {
-        text.push_str(&l.digest.as_ref()?.to_string());
+    for d in digests {
+        text.push_str(&d.to_string());
         text.push('\n');
     }
-    Some(Digest::of(text.as_bytes()))
+    Digest::of(text.as_bytes())
+}
+
+/// Whether a tree `key` is stored (unchecked: [`open`] checks it).
+pub fn exists(cache: &BlobCache, key: &Digest) -> bool {
+    entry_dir(cache, key).join(INDEX).is_file()
 }
 
 fn entry_dir(cache: &BlobCache, key: &Digest) -> PathBuf {

@@ -35,6 +35,23 @@ fn want_json(pkg: &str) -> String {
     .unwrap()
 }
 
+fn catalog_layer(pkg: &str) -> LayerBlob {
+    let img = registry::catalog_image(&testdata().join("corpus/community-v4.20").join(pkg));
+    img.layers[0].clone()
+}
+
+/// Requests for the blob `digest` in the registry log after the first
+/// `skip` blob requests.
+fn layer_gets(digest: &str, skip: usize) -> usize {
+    std::fs::read_to_string(&registry().http_log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"GET /v2/") && l.contains("/blobs/sha256:"))
+        .skip(skip)
+        .filter(|l| l.contains(digest))
+        .count()
+}
+
 fn push_catalog(repo: &str, pkg: &str) -> String {
     let reg = registry();
     let img = registry::catalog_image(&testdata().join("corpus/community-v4.20").join(pkg));
@@ -65,15 +82,23 @@ fn warm_render_reads_the_cached_tree() {
     let file = t[0].join("root/configs/catalog.json");
     let text = std::fs::read(&file).unwrap();
     assert!(!text.is_empty());
-    // Warm: the same bytes, from the tree.
+    // Warm: the same bytes, from the tree, which needs no layer: the layer
+    // blob is removed, and not fetched again.
+    let layer = registry::sha256(&catalog_layer(PKG).data);
+    let blob = env.path("cache/images/blobs/sha256").join(&layer[7..]);
+    std::fs::remove_file(&blob).unwrap();
+    let before = registry::blob_gets(&registry().http_log);
     let warm = env.run(&["render", &r, "--use-http", "-o", "json"]);
     assert_ok(&warm);
     assert_eq!(stdout(&warm), stdout(&cold));
+    assert_eq!(layer_gets(&layer, before), 0, "warm render fetched the layer");
+    assert!(!blob.exists());
     // yaml too (another output of the same tree).
     let yaml = env.run(&["render", &r, "--use-http", "-o", "yaml"]);
     assert_ok(&yaml);
     assert!(stdout(&yaml).starts_with("---\n"), "{}", stdout(&yaml));
-    // A tree whose file changed (same size) is refused and rebuilt.
+    // A tree whose file changed (same size) is refused and rebuilt (the
+    // layer is fetched again).
     let mut damaged = text.clone();
     let i = damaged.iter().position(|&b| b == b'"').unwrap() + 1;
     damaged[i] = if damaged[i] == b'x' { b'y' } else { b'x' };
@@ -83,6 +108,7 @@ fn warm_render_reads_the_cached_tree() {
     assert_eq!(stdout(&again), stdout(&cold));
     assert_eq!(std::fs::read(&file).unwrap(), text);
     assert_eq!(trees(&env).len(), 1);
+    assert!(blob.exists());
     // A file added to the tree is refused as well.
     std::fs::write(t[0].join("root/configs/extra.json"), b"{}").unwrap();
     let again = env.run(&["render", &r, "--use-http", "-o", "json"]);
