@@ -154,7 +154,7 @@ impl Puller {
         if remote.is_empty() {
             return;
         }
-        let results = self.fetch_remote(&remote);
+        let results = self.fetch_remote(&remote, false);
         let mut done = self.lock_done();
         for ((r, _), result) in remote.into_iter().zip(results) {
             done.insert(r, Arc::new(result));
@@ -173,6 +173,31 @@ impl Puller {
             .unwrap_or_else(|| Arc::new(Err(format!("{reference} is a local path"))))
     }
 
+    /// [`Puller::get`], with every layer present as a file: a catalog
+    /// image whose unpacked tree is cached was pulled without its layers,
+    /// which are then fetched now (for callers that read or push them).
+    pub fn get_with_layers(&self, reference: &str) -> PullResult {
+        let got = self.get(reference);
+        let missing = match got.as_ref() {
+            Ok(p) => p.layers.iter().any(|l| !l.path.is_file()),
+            Err(_) => false,
+        };
+        if !missing {
+            return got;
+        }
+        let Ok(ImageRef::Registry(parsed)) = reference::parse_image_ref(reference) else {
+            return got;
+        };
+        let result = self
+            .fetch_remote(&[(reference.to_string(), parsed)], true)
+            .pop()
+            .unwrap_or_else(|| Err("no pull result".into()));
+        let result = Arc::new(result);
+        self.lock_done()
+            .insert(reference.to_string(), result.clone());
+        result
+    }
+
     /// Fetch `reference` and apply its layers into `root` (every entry
     /// checked, the size bounded: see [`unpack`]); returns its labels.
     pub fn unpack_into(
@@ -180,7 +205,7 @@ impl Puller {
         reference: &str,
         root: &Path,
     ) -> Result<BTreeMap<String, String>, String> {
-        let pulled = self.get(reference);
+        let pulled = self.get_with_layers(reference);
         let pulled = pulled.as_ref().as_ref().map_err(Clone::clone)?;
         unpack::apply_layers(&pulled.layers, root, self.opts.max_bytes())?;
         Ok(pulled.labels.clone())
@@ -211,13 +236,18 @@ impl Puller {
         Ok((session, runtime))
     }
 
-    fn fetch_remote(&self, refs: &[(String, reference::Reference)]) -> Vec<Result<Pulled, String>> {
+    fn fetch_remote(
+        &self,
+        refs: &[(String, reference::Reference)],
+        need_layers: bool,
+    ) -> Vec<Result<Pulled, String>> {
         let (session, runtime) = match self.session() {
             Ok(s) => s,
             Err(e) => return refs.iter().map(|_| Err(e.clone())).collect(),
         };
         runtime.block_on(futures_util::future::join_all(
-            refs.iter().map(|(_, parsed)| session.pull(parsed)),
+            refs.iter()
+                .map(|(_, parsed)| session.pull(parsed, need_layers)),
         ))
     }
 }
@@ -286,8 +316,7 @@ impl Puller {
             // The pull skipped the layers of a tree that has now proved
             // damaged (and was removed): pull again, layers included.
             if pulled.layers.iter().any(|l| !l.path.is_file()) {
-                self.lock_done().remove(reference);
-                let again = self.get(reference);
+                let again = self.get_with_layers(reference);
                 let again = again
                     .as_ref()
                     .as_ref()

@@ -91,7 +91,11 @@ fn warm_render_reads_the_cached_tree() {
     let warm = env.run(&["render", &r, "--use-http", "-o", "json"]);
     assert_ok(&warm);
     assert_eq!(stdout(&warm), stdout(&cold));
-    assert_eq!(layer_gets("imgcache/warm", &layer, before), 0, "warm render fetched the layer");
+    assert_eq!(
+        layer_gets("imgcache/warm", &layer, before),
+        0,
+        "warm render fetched the layer"
+    );
     assert!(!blob.exists());
     // yaml too (another output of the same tree).
     let yaml = env.run(&["render", &r, "--use-http", "-o", "yaml"]);
