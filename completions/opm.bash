@@ -104,7 +104,7 @@ _opm() {
 
     case "${cmd}" in
         opm)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --version --help render validate migrate init generate serve index version completion alpha"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --version --help render validate migrate init generate serve index version completion alpha"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,6 +122,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -130,7 +134,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help bundle list render-graph render-template convert-template"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help bundle list render-graph render-template convert-template"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -148,6 +152,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -156,7 +164,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__bundle)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help generate unpack"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help generate unpack"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -174,6 +182,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -182,7 +194,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__bundle__subcmd__generate)
-            opts="-d -p -c -e -u -o -b -h --directory --package --channels --default --output-dir --base-image --overwrite --image-builder --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-d -p -c -e -u -o -b -h --directory --package --channels --default --output-dir --base-image --overwrite --image-builder --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -260,6 +272,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -268,7 +284,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__bundle__subcmd__unpack)
-            opts="-o -v -c -d -s -h --out --skip-validation --root-ca --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -v -c -d -s -h --out --skip-validation --root-ca --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -310,6 +326,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -318,7 +338,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__convert__subcmd__template)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help basic substitutes"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help basic substitutes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +354,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -344,7 +368,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__convert__subcmd__template__subcmd__basic)
-            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +392,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -378,7 +406,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__convert__subcmd__template__subcmd__substitutes)
-            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +432,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -412,7 +444,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__list)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help packages channels bundles"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help packages channels bundles"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -430,6 +462,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -438,7 +474,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__list__subcmd__bundles)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,6 +490,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -464,7 +504,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__list__subcmd__channels)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -480,6 +520,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -490,7 +534,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__list__subcmd__packages)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,6 +552,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -516,7 +564,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__render__subcmd__graph)
-            opts="-p -h --minimum-edge --package-name --draw-v0-semantics --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-p -h --minimum-edge --package-name --draw-v0-semantics --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -550,6 +598,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -558,7 +610,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__render__subcmd__template)
-            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,6 +640,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -596,7 +652,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__completion)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help bash elvish fish powershell zsh"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -612,6 +668,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -622,7 +682,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__generate)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help dockerfile"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help dockerfile"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -640,6 +700,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -648,7 +712,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__generate__subcmd__dockerfile)
-            opts="-i -b -l -h --base-image --binary-image --builder-image --extra-labels --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-i -b -l -h --base-image --binary-image --builder-image --extra-labels --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,6 +758,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -702,7 +770,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help add prune prune-stranded rm"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help add prune prune-stranded rm"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -720,6 +788,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -728,7 +800,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index__subcmd__add)
-            opts="-f -b -c -u -p -d -i -t -h --from-index --bundles --mode --permissive --overwrite-latest --enable-alpha --container-tool --build-tool --pull-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --help"
+            opts="-f -b -c -u -p -d -i -t -h --from-index --bundles --mode --permissive --overwrite-latest --enable-alpha --container-tool --build-tool --pull-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,6 +894,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -830,7 +906,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index__subcmd__prune)
-            opts="-f -p -c -d -i -t -h --from-index --packages --permissive --container-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --help"
+            opts="-f -p -c -d -i -t -h --from-index --packages --permissive --container-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -904,6 +980,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -912,7 +992,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index__subcmd__prune__subcmd__stranded)
-            opts="-f -c -d -i -t -h --from-index --container-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --help"
+            opts="-f -c -d -i -t -h --from-index --container-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -978,6 +1058,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -986,7 +1070,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index__subcmd__rm)
-            opts="-f -o -c -u -p -d -i -t -h --from-index --operators --permissive --container-tool --build-tool --pull-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --help"
+            opts="-f -o -c -u -p -d -i -t -h --from-index --operators --permissive --container-tool --build-tool --pull-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1076,6 +1160,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1084,7 +1172,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__init)
-            opts="-c -i -d -o -h --default-channel --icon --description --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-c -i -d -o -h --default-channel --icon --description --output --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1134,6 +1222,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1142,7 +1234,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__migrate)
-            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1172,6 +1264,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1180,7 +1276,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__render)
-            opts="-o -h --output --migrate-level --migrate --alpha-image-ref-template --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --migrate-level --migrate --alpha-image-ref-template --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,6 +1314,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1226,7 +1326,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__serve)
-            opts="-p -t -h --port --cache-dir --cache-only --cache-enforce-integrity --pprof-addr --pprof-capture-profiles --termination-log --http-addr --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-p -t -h --port --cache-dir --cache-only --cache-enforce-integrity --pprof-addr --pprof-capture-profiles --termination-log --http-addr --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1276,6 +1376,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1284,7 +1388,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__validate)
-            opts="-o -h --output --all-errors --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --all-errors --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1310,6 +1414,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1318,7 +1426,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__version)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1334,6 +1442,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

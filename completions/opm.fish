@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_opm_global_optspecs
-    string join \n skip-tls-verify= use-http= skip-tls= debug version h/help
+    string join \n skip-tls-verify= use-http= skip-tls= debug cache-max-size= version h/help
 end
 
 function __fish_opm_needs_command
@@ -30,6 +30,7 @@ complete -c opm -n "__fish_opm_needs_command" -l use-http -d 'use plain HTTP for
 false\t''"
 complete -c opm -n "__fish_opm_needs_command" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_needs_command" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_needs_command" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_needs_command" -l version -d 'Print the version and exit'
 complete -c opm -n "__fish_opm_needs_command" -s h -l help -d 'Print help'
@@ -54,6 +55,7 @@ complete -c opm -n "__fish_opm_using_subcommand render" -l use-http -d 'use plai
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand render" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand render" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand render" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand render" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand validate" -s o -l output -d 'Output format for validation results (json|yaml). Beyond Go opm: text (every error with its file:line), github (workflow annotations), sarif (SARIF 2.1.0). Without -o, Go opm\'s fatal log line on stderr' -r
@@ -63,6 +65,7 @@ complete -c opm -n "__fish_opm_using_subcommand validate" -l use-http -d 'use pl
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand validate" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand validate" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand validate" -l all-errors -d 'Report every error, not just the first one Go opm stops at (implies -o text when no -o is given)'
 complete -c opm -n "__fish_opm_using_subcommand validate" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand validate" -s h -l help -d 'Print help'
@@ -74,6 +77,7 @@ complete -c opm -n "__fish_opm_using_subcommand migrate" -l use-http -d 'use pla
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand migrate" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand migrate" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand migrate" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand migrate" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand init" -s c -l default-channel -d 'The channel that subscriptions will default to if unspecified' -r
@@ -86,6 +90,7 @@ complete -c opm -n "__fish_opm_using_subcommand init" -l use-http -d 'use plain 
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand init" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand init" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand init" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand init" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
@@ -94,6 +99,7 @@ complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_su
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -f -a "dockerfile" -d 'Generate a Dockerfile for a file-based catalog'
@@ -107,6 +113,7 @@ complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcom
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand serve" -s p -l port -d 'port number to serve on, or HOST:PORT (0 picks a free port, logged in "serving registry")' -r
@@ -122,6 +129,7 @@ complete -c opm -n "__fish_opm_using_subcommand serve" -l use-http -d 'use plain
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand serve" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand serve" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand serve" -l cache-only -d 'only sync the cache and exit without serving'
 complete -c opm -n "__fish_opm_using_subcommand serve" -l pprof-capture-profiles -d 'accepted for compatibility: Go profiles do not apply to this implementation'
 complete -c opm -n "__fish_opm_using_subcommand serve" -l debug -d 'Enable debug logging'
@@ -132,6 +140,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subco
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -f -a "add" -d 'Add operator bundles to an index'
@@ -155,6 +164,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l permissive -d 'allow registry load errors'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l overwrite-latest -d 'overwrite the latest bundles (channel heads) with those of the same csv name given by --bundles'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l enable-alpha -d 'enable unsupported alpha features of the OPM CLI'
@@ -175,6 +185,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l permissive -d 'allow registry load errors'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l debug -d 'enable debug logging'
@@ -192,6 +203,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l debug -d 'enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -s h -l help -d 'Print help'
@@ -211,6 +223,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l permissive -d 'allow registry load errors'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l debug -d 'enable debug logging'
@@ -221,6 +234,7 @@ complete -c opm -n "__fish_opm_using_subcommand version" -l use-http -d 'use pla
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand version" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand version" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand version" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand version" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
@@ -229,6 +243,7 @@ complete -c opm -n "__fish_opm_using_subcommand completion" -l use-http -d 'use 
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand completion" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand completion" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
@@ -237,6 +252,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subco
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template" -f -a "bundle" -d 'Operator bundle commands'
@@ -250,6 +266,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -f -a "generate" -d 'Generate operator bundle metadata and Dockerfile'
@@ -260,6 +277,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -f -a "packages" -d 'List packages in an index'
@@ -275,6 +293,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -s o -l output -d 'Output format (json|yaml|mermaid)' -r
@@ -285,6 +304,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
@@ -293,6 +313,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -f -a "basic" -d 'Generate a basic template from existing FBC'
