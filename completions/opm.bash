@@ -107,7 +107,7 @@ _opm() {
 
     case "${cmd}" in
         opm)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --version --help render validate migrate init generate serve index version completion alpha"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --version --help render validate migrate init generate serve index version completion alpha"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -125,6 +125,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -133,7 +137,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help bundle list render-graph render-template convert-template diff"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help bundle list render-graph render-template convert-template diff"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +155,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -159,7 +167,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__bundle)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help generate unpack"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help generate unpack"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +185,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -185,7 +197,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__bundle__subcmd__generate)
-            opts="-d -p -c -e -u -o -b -h --directory --package --channels --default --output-dir --base-image --overwrite --image-builder --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-d -p -c -e -u -o -b -h --directory --package --channels --default --output-dir --base-image --overwrite --image-builder --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +275,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -271,7 +287,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__bundle__subcmd__unpack)
-            opts="-o -v -c -d -s -h --out --skip-validation --root-ca --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -v -c -d -s -h --out --skip-validation --root-ca --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,6 +329,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -321,7 +341,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__convert__subcmd__template)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help basic substitutes"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help basic substitutes"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -337,6 +357,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -347,7 +371,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__convert__subcmd__template__subcmd__basic)
-            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,6 +395,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -381,7 +409,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__convert__subcmd__template__subcmd__substitutes)
-            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,6 +433,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -415,7 +447,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__diff)
-            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +473,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -449,7 +485,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__list)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help packages channels bundles"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help packages channels bundles"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -467,6 +503,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -475,7 +515,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__list__subcmd__bundles)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,6 +531,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -501,7 +545,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__list__subcmd__channels)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -517,6 +561,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -527,7 +575,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__list__subcmd__packages)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -545,6 +593,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -553,7 +605,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__render__subcmd__graph)
-            opts="-p -h --minimum-edge --package-name --draw-v0-semantics --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-p -h --minimum-edge --package-name --draw-v0-semantics --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +639,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -595,7 +651,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__alpha__subcmd__render__subcmd__template)
-            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -625,6 +681,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -633,7 +693,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__completion)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help bash elvish fish powershell zsh"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -649,6 +709,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -659,7 +723,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__generate)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help dockerfile"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help dockerfile"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -677,6 +741,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -685,7 +753,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__generate__subcmd__dockerfile)
-            opts="-i -b -l -h --base-image --binary-image --builder-image --extra-labels --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-i -b -l -h --base-image --binary-image --builder-image --extra-labels --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -731,6 +799,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -739,7 +811,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help add prune prune-stranded rm"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help add prune prune-stranded rm"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -757,6 +829,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -765,7 +841,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index__subcmd__add)
-            opts="-f -b -c -u -p -d -i -t -h --from-index --bundles --mode --permissive --overwrite-latest --enable-alpha --container-tool --build-tool --pull-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --help"
+            opts="-f -b -c -u -p -d -i -t -h --from-index --bundles --mode --permissive --overwrite-latest --enable-alpha --container-tool --build-tool --pull-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -859,6 +935,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -867,7 +947,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index__subcmd__prune)
-            opts="-f -p -c -d -i -t -h --from-index --packages --permissive --container-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --help"
+            opts="-f -p -c -d -i -t -h --from-index --packages --permissive --container-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -941,6 +1021,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -949,7 +1033,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index__subcmd__prune__subcmd__stranded)
-            opts="-f -c -d -i -t -h --from-index --container-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --help"
+            opts="-f -c -d -i -t -h --from-index --container-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1015,6 +1099,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1023,7 +1111,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__index__subcmd__rm)
-            opts="-f -o -c -u -p -d -i -t -h --from-index --operators --permissive --container-tool --build-tool --pull-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --help"
+            opts="-f -o -c -u -p -d -i -t -h --from-index --operators --permissive --container-tool --build-tool --pull-tool --generate --out-dockerfile --out-dir --binary-image --tag --ca-file --debug --skip-tls-verify --use-http --skip-tls --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1113,6 +1201,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1121,7 +1213,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__init)
-            opts="-c -i -d -o -h --default-channel --icon --description --output --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-c -i -d -o -h --default-channel --icon --description --output --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1171,6 +1263,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1179,7 +1275,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__migrate)
-            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --migrate-level --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1209,6 +1305,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1217,7 +1317,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__render)
-            opts="-o -h --output --migrate-level --migrate --alpha-image-ref-template --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --migrate-level --migrate --alpha-image-ref-template --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1255,6 +1355,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1263,7 +1367,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__serve)
-            opts="-p -t -h --port --cache-dir --cache-only --cache-enforce-integrity --pprof-addr --pprof-capture-profiles --termination-log --http-addr --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-p -t -h --port --cache-dir --cache-only --cache-enforce-integrity --pprof-addr --pprof-capture-profiles --termination-log --http-addr --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1313,6 +1417,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1321,7 +1429,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__validate)
-            opts="-o -h --output --all-errors --previous --strict --error-on --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-o -h --output --all-errors --previous --strict --error-on --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1355,6 +1463,10 @@ _opm() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1363,7 +1475,7 @@ _opm() {
             return 0
             ;;
         opm__subcmd__version)
-            opts="-h --skip-tls-verify --use-http --skip-tls --debug --help"
+            opts="-h --skip-tls-verify --use-http --skip-tls --debug --cache-max-size --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1379,6 +1491,10 @@ _opm() {
                     ;;
                 --skip-tls)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --cache-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_opm_global_optspecs
-    string join \n skip-tls-verify= use-http= skip-tls= debug version h/help
+    string join \n skip-tls-verify= use-http= skip-tls= debug cache-max-size= version h/help
 end
 
 function __fish_opm_needs_command
@@ -30,6 +30,7 @@ complete -c opm -n "__fish_opm_needs_command" -l use-http -d 'use plain HTTP for
 false\t''"
 complete -c opm -n "__fish_opm_needs_command" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_needs_command" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_needs_command" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_needs_command" -l version -d 'Print the version and exit'
 complete -c opm -n "__fish_opm_needs_command" -s h -l help -d 'Print help'
@@ -54,6 +55,7 @@ complete -c opm -n "__fish_opm_using_subcommand render" -l use-http -d 'use plai
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand render" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand render" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand render" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand render" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand validate" -s o -l output -d 'Output format for validation results (json|yaml). Beyond Go opm: text (every error with its file:line), github (workflow annotations), sarif (SARIF 2.1.0). Without -o, Go opm\'s fatal log line on stderr' -r
@@ -65,6 +67,7 @@ complete -c opm -n "__fish_opm_using_subcommand validate" -l use-http -d 'use pl
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand validate" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand validate" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand validate" -l all-errors -d 'Report every error, not just the first one Go opm stops at (implies -o text when no -o is given)'
 complete -c opm -n "__fish_opm_using_subcommand validate" -l strict -d 'Fail (exit 1) on any warning too (lints, JSON Schema findings), not only on Go opm\'s errors'
 complete -c opm -n "__fish_opm_using_subcommand validate" -l debug -d 'Enable debug logging'
@@ -77,6 +80,7 @@ complete -c opm -n "__fish_opm_using_subcommand migrate" -l use-http -d 'use pla
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand migrate" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand migrate" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand migrate" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand migrate" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand init" -s c -l default-channel -d 'The channel that subscriptions will default to if unspecified' -r
@@ -89,6 +93,7 @@ complete -c opm -n "__fish_opm_using_subcommand init" -l use-http -d 'use plain 
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand init" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand init" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand init" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand init" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
@@ -97,6 +102,7 @@ complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_su
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand generate; and not __fish_seen_subcommand_from dockerfile" -f -a "dockerfile" -d 'Generate a Dockerfile for a file-based catalog'
@@ -110,6 +116,7 @@ complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcom
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand generate; and __fish_seen_subcommand_from dockerfile" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand serve" -s p -l port -d 'port number to serve on, or HOST:PORT (0 picks a free port, logged in "serving registry")' -r
@@ -125,6 +132,7 @@ complete -c opm -n "__fish_opm_using_subcommand serve" -l use-http -d 'use plain
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand serve" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand serve" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand serve" -l cache-only -d 'only sync the cache and exit without serving'
 complete -c opm -n "__fish_opm_using_subcommand serve" -l pprof-capture-profiles -d 'accepted for compatibility: Go profiles do not apply to this implementation'
 complete -c opm -n "__fish_opm_using_subcommand serve" -l debug -d 'Enable debug logging'
@@ -135,6 +143,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subco
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand index; and not __fish_seen_subcommand_from add prune prune-stranded rm" -f -a "add" -d 'Add operator bundles to an index'
@@ -158,6 +167,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l permissive -d 'allow registry load errors'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l overwrite-latest -d 'overwrite the latest bundles (channel heads) with those of the same csv name given by --bundles'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from add" -l enable-alpha -d 'enable unsupported alpha features of the OPM CLI'
@@ -178,6 +188,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l permissive -d 'allow registry load errors'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune" -l debug -d 'enable debug logging'
@@ -195,6 +206,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -l debug -d 'enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from prune-stranded" -s h -l help -d 'Print help'
@@ -214,6 +226,7 @@ complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l permissive -d 'allow registry load errors'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l generate -d 'if enabled, just creates the dockerfile and saves it to local disk'
 complete -c opm -n "__fish_opm_using_subcommand index; and __fish_seen_subcommand_from rm" -l debug -d 'enable debug logging'
@@ -224,6 +237,7 @@ complete -c opm -n "__fish_opm_using_subcommand version" -l use-http -d 'use pla
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand version" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand version" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand version" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand version" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
@@ -232,6 +246,7 @@ complete -c opm -n "__fish_opm_using_subcommand completion" -l use-http -d 'use 
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand completion" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand completion" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand completion" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
@@ -240,6 +255,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subco
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and not __fish_seen_subcommand_from bundle list render-graph render-template convert-template diff" -f -a "bundle" -d 'Operator bundle commands'
@@ -254,6 +270,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from bundle" -f -a "generate" -d 'Generate operator bundle metadata and Dockerfile'
@@ -264,6 +281,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from list" -f -a "packages" -d 'List packages in an index'
@@ -279,6 +297,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-graph" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -s o -l output -d 'Output format (json|yaml|mermaid)' -r
@@ -289,6 +308,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from render-template" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l skip-tls-verify -d 'skip TLS certificate verification for container image registries while pulling bundles' -r -f -a "true\t''
@@ -297,6 +317,7 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -s h -l help -d 'Print help'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from convert-template" -f -a "basic" -d 'Generate a basic template from existing FBC'
@@ -310,5 +331,6 @@ complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcomman
 false\t''"
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -l skip-tls -d 'skip TLS certificate verification for container image registries while pulling bundles or index (deprecated: use --use-http and --skip-tls-verify instead)' -r -f -a "true\t''
 false\t''"
+complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -l cache-max-size -d 'bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)' -r
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -l debug -d 'Enable debug logging'
 complete -c opm -n "__fish_opm_using_subcommand alpha; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'

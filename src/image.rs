@@ -19,6 +19,7 @@ pub mod local;
 pub mod manifest;
 pub mod reference;
 pub mod registry;
+pub mod tree;
 pub mod unpack;
 
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +55,9 @@ pub struct PullOptions {
     /// Bound on what one image may expand to; 0: `$OPM_IMAGE_MAX_BYTES` or
     /// [`DEFAULT_MAX_UNPACKED_BYTES`].
     pub max_unpacked_bytes: u64,
+    /// `--cache-max-size` (`500M`, `10G`): bound on the cache directory;
+    /// `None`: `$OPM_CACHE_MAX_SIZE` or [`tree::DEFAULT_MAX_CACHE_BYTES`].
+    pub cache_max_size: Option<String>,
 }
 
 impl PullOptions {
@@ -65,6 +69,19 @@ impl PullOptions {
             .ok()
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(DEFAULT_MAX_UNPACKED_BYTES)
+    }
+
+    /// The cache bound; an unreadable `$OPM_CACHE_MAX_SIZE` is an error.
+    pub fn cache_max_bytes(&self) -> Result<u64, String> {
+        if let Some(v) = &self.cache_max_size {
+            return tree::parse_size(v).map_err(|e| format!("--cache-max-size: {e}"));
+        }
+        match std::env::var("OPM_CACHE_MAX_SIZE") {
+            Ok(v) if !v.trim().is_empty() => {
+                tree::parse_size(&v).map_err(|e| format!("OPM_CACHE_MAX_SIZE: {e}"))
+            }
+            _ => Ok(tree::DEFAULT_MAX_CACHE_BYTES),
+        }
     }
 }
 
@@ -79,6 +96,9 @@ pub struct Pulled {
     pub layers: Vec<unpack::Layer>,
     /// A directory the layer files live in, removed with the image.
     _keep: Option<tempfile::TempDir>,
+    /// The layers (and manifest and config) live in the blob cache, and
+    /// their unpacked tree may be kept there too ([`tree`]).
+    in_cache: bool,
 }
 
 type PullResult = Arc<Result<Pulled, String>>;
@@ -134,7 +154,7 @@ impl Puller {
         if remote.is_empty() {
             return;
         }
-        let results = self.fetch_remote(&remote);
+        let results = self.fetch_remote(&remote, false);
         let mut done = self.lock_done();
         for ((r, _), result) in remote.into_iter().zip(results) {
             done.insert(r, Arc::new(result));
@@ -153,6 +173,31 @@ impl Puller {
             .unwrap_or_else(|| Arc::new(Err(format!("{reference} is a local path"))))
     }
 
+    /// [`Puller::get`], with every layer present as a file: a catalog
+    /// image whose unpacked tree is cached was pulled without its layers,
+    /// which are then fetched now (for callers that read or push them).
+    pub fn get_with_layers(&self, reference: &str) -> PullResult {
+        let got = self.get(reference);
+        let missing = match got.as_ref() {
+            Ok(p) => p.layers.iter().any(|l| !l.path.is_file()),
+            Err(_) => false,
+        };
+        if !missing {
+            return got;
+        }
+        let Ok(ImageRef::Registry(parsed)) = reference::parse_image_ref(reference) else {
+            return got;
+        };
+        let result = self
+            .fetch_remote(&[(reference.to_string(), parsed)], true)
+            .pop()
+            .unwrap_or_else(|| Err("no pull result".into()));
+        let result = Arc::new(result);
+        self.lock_done()
+            .insert(reference.to_string(), result.clone());
+        result
+    }
+
     /// Fetch `reference` and apply its layers into `root` (every entry
     /// checked, the size bounded: see [`unpack`]); returns its labels.
     pub fn unpack_into(
@@ -160,7 +205,7 @@ impl Puller {
         reference: &str,
         root: &Path,
     ) -> Result<BTreeMap<String, String>, String> {
-        let pulled = self.get(reference);
+        let pulled = self.get_with_layers(reference);
         let pulled = pulled.as_ref().as_ref().map_err(Clone::clone)?;
         unpack::apply_layers(&pulled.layers, root, self.opts.max_bytes())?;
         Ok(pulled.labels.clone())
@@ -191,28 +236,51 @@ impl Puller {
         Ok((session, runtime))
     }
 
-    fn fetch_remote(&self, refs: &[(String, reference::Reference)]) -> Vec<Result<Pulled, String>> {
+    fn fetch_remote(
+        &self,
+        refs: &[(String, reference::Reference)],
+        need_layers: bool,
+    ) -> Vec<Result<Pulled, String>> {
         let (session, runtime) = match self.session() {
             Ok(s) => s,
             Err(e) => return refs.iter().map(|_| Err(e.clone())).collect(),
         };
         runtime.block_on(futures_util::future::join_all(
-            refs.iter().map(|(_, parsed)| session.pull(parsed)),
+            refs.iter()
+                .map(|(_, parsed)| session.pull(parsed, need_layers)),
         ))
     }
 }
 
-/// An image fetched and applied into a private temporary root: what the
-/// layers hold, and the config labels that say what kind of image it is.
+/// An image fetched and applied into a root: a private temporary one, or,
+/// for a file-based catalog image from a registry, the unpacked tree kept
+/// in the blob cache ([`tree`]), which later runs read without unpacking.
+/// What the layers hold, and the config labels that say what kind of image
+/// it is.
 pub struct Unpacked {
     pub labels: BTreeMap<String, String>,
-    root: tempfile::TempDir,
+    root: Root,
+}
+
+enum Root {
+    Temp(tempfile::TempDir),
+    /// A tree in the cache: read it, never write to it.
+    Cached(PathBuf),
 }
 
 impl Unpacked {
-    /// The root of the unpacked file system (removed with `self`).
+    /// The root of the unpacked file system (removed with `self` unless it
+    /// is kept in the cache).
     pub fn root(&self) -> &Path {
-        self.root.path()
+        match &self.root {
+            Root::Temp(t) => t.path(),
+            Root::Cached(p) => p,
+        }
+    }
+
+    /// Whether the root is a tree kept in the blob cache.
+    pub fn is_cached(&self) -> bool {
+        matches!(self.root, Root::Cached(_))
     }
 }
 
@@ -220,6 +288,11 @@ impl Puller {
     /// Fetch `reference` (unless prefetched) and apply its layers into a
     /// fresh temporary root, with the safe unpacker's checks. Errors are
     /// Go's `failed to pull image "<ref>": …` / `failed to unpack …`.
+    ///
+    /// A file-based catalog image from a registry is unpacked once into the
+    /// blob cache and later read from there (checked against its index
+    /// first); when unpacking fails, its layers, config and manifest are
+    /// removed from the cache.
     pub fn unpack(&self, reference: &str) -> Result<Unpacked, String> {
         let q = go_quote(reference);
         let pulled = self.get(reference);
@@ -227,6 +300,31 @@ impl Puller {
             .as_ref()
             .as_ref()
             .map_err(|e| format!("failed to pull image {q}: {e}"))?;
+        let labels = pulled.labels.clone();
+        if pulled.in_cache
+            && labels.contains_key(LABEL_CONFIGS)
+            && let Some(key) = tree::key(&pulled.layers)
+        {
+            let bound = self.opts.cache_max_bytes()?;
+            let cache = self.blob_cache()?;
+            if let Some(root) = tree::open(&cache, &key) {
+                return Ok(Unpacked {
+                    labels,
+                    root: Root::Cached(root),
+                });
+            }
+            // The pull skipped the layers of a tree that has now proved
+            // damaged (and was removed): pull again, layers included.
+            if pulled.layers.iter().any(|l| !l.path.is_file()) {
+                let again = self.get_with_layers(reference);
+                let again = again
+                    .as_ref()
+                    .as_ref()
+                    .map_err(|e| format!("failed to pull image {q}: {e}"))?;
+                return self.build_tree(&cache, &key, again, &q, bound);
+            }
+            return self.build_tree(&cache, &key, pulled, &q, bound);
+        }
         let root = tempfile::Builder::new()
             .prefix("opm-unpack-")
             .tempdir()
@@ -234,9 +332,61 @@ impl Puller {
         unpack::apply_layers(&pulled.layers, root.path(), self.opts.max_bytes())
             .map_err(|e| format!("failed to unpack image {q}: {e}"))?;
         Ok(Unpacked {
-            labels: pulled.labels.clone(),
-            root,
+            labels,
+            root: Root::Temp(root),
         })
+    }
+
+    /// Unpack `pulled` into a new tree `key` of the cache, then keep the
+    /// cache within `bound`.
+    fn build_tree(
+        &self,
+        cache: &cache::BlobCache,
+        key: &digest::Digest,
+        pulled: &Pulled,
+        q: &str,
+        bound: u64,
+    ) -> Result<Unpacked, String> {
+        let max = self.opts.max_bytes();
+        let built = tree::build(cache, key, |root| {
+            unpack::apply_layers_hashed(&pulled.layers, root, max)
+                .map_err(|e| format!("failed to unpack image {q}: {e}"))
+        });
+        let root = match built {
+            Ok(root) => root,
+            Err(e) => {
+                forget(cache, pulled);
+                return Err(e);
+            }
+        };
+        let mut keep: Vec<PathBuf> = pulled.layers.iter().map(|l| l.path.clone()).collect();
+        keep.push(cache.path(&digest::Digest::of(&pulled.config)));
+        keep.extend(
+            pulled
+                .manifest
+                .iter()
+                .map(|m| cache.path(&digest::Digest::of(m))),
+        );
+        keep.push(root.clone());
+        tree::evict(cache, bound, &keep);
+        Ok(Unpacked {
+            labels: pulled.labels.clone(),
+            root: Root::Cached(root),
+        })
+    }
+}
+
+/// Remove an image that failed to unpack from the blob cache: its layers,
+/// its config and its manifest, so that a bad image leaves nothing behind.
+fn forget(cache: &cache::BlobCache, pulled: &Pulled) {
+    for l in &pulled.layers {
+        if let Some(d) = &l.digest {
+            let _ = std::fs::remove_file(cache.path(d));
+        }
+    }
+    let _ = std::fs::remove_file(cache.path(&digest::Digest::of(&pulled.config)));
+    if let Some(m) = &pulled.manifest {
+        let _ = std::fs::remove_file(cache.path(&digest::Digest::of(m)));
     }
 }
 

@@ -54,6 +54,15 @@ pub struct GlobalFlags {
     /// Enable debug logging
     #[arg(long = "debug", global = true, hide = true)]
     pub debug: bool,
+
+    /// bound on the image cache directory, least recently used entries evicted first (e.g. 500M, 10G; default 5G, or $OPM_CACHE_MAX_SIZE)
+    #[arg(
+        long = "cache-max-size",
+        global = true,
+        hide = true,
+        value_name = "SIZE"
+    )]
+    pub cache_max_size: Option<String>,
 }
 
 impl GlobalFlags {

@@ -55,6 +55,7 @@ fn pull_options(global: &crate::cli::GlobalFlags) -> crate::image::PullOptions {
         use_http: global.use_http == Some(true) || global.skip_tls == Some(true),
         skip_tls_verify: global.skip_tls_verify == Some(true),
         progress: std::io::stderr().is_terminal(),
+        cache_max_size: global.cache_max_size.clone(),
         ..Default::default()
     }
 }

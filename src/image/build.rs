@@ -179,7 +179,7 @@ fn build(img: &CatalogImage, puller: &Puller) -> Result<Built, String> {
         let q = img.base_image;
         let parsed = reference::parse_image_ref(q)
             .map_err(|e| format!("invalid base image reference {q:?}: {e}"))?;
-        let pulled = puller.get(q);
+        let pulled = puller.get_with_layers(q);
         let base = match pulled.as_ref() {
             Ok(p) => Base::from_pulled(p).map_err(|e| format!("base image {q:?}: {e}"))?,
             Err(e) => return Err(format!("pulling base image {q:?}: {e}")),

@@ -79,6 +79,7 @@ pub fn oci_layout(dir: &Path, tag: Option<&str>) -> Result<Pulled, String> {
                     config: config_data,
                     layers,
                     _keep: None,
+                    in_cache: false,
                 });
             }
         }
@@ -227,5 +228,6 @@ pub fn docker_archive(file: &Path, image: Option<&str>, max_bytes: u64) -> Resul
         config: config_data,
         layers,
         _keep: Some(dir),
+        in_cache: false,
     })
 }

@@ -151,8 +151,10 @@ impl Session {
         Ok(ep)
     }
 
-    /// Pull `r`: manifest, config and layers into the cache.
-    pub async fn pull(&self, r: &Reference) -> Result<Pulled, String> {
+    /// Pull `r`: manifest, config and layers into the cache. The layers of
+    /// a catalog image whose unpacked tree is cached are skipped (their
+    /// paths may not exist) unless `need_layers`.
+    pub async fn pull(&self, r: &Reference, need_layers: bool) -> Result<Pulled, String> {
         let (oref, tag) = oci_ref(r);
         // GO QUIRK (spec §4.2): errors read like containers/image's:
         // `initializing source docker://<ref>: reading manifest <tag> in <name>: <registry's words>`.
@@ -216,9 +218,17 @@ impl Session {
             let size = d.size()?;
             wanted.push((d, digest, size));
         }
+        // A catalog image already unpacked in the cache needs no layers
+        // (should its tree prove damaged, the image is pulled again).
+        let unpacked = !need_layers
+            && config.labels().contains_key(super::LABEL_CONFIGS)
+            && super::tree::exists(
+                &self.cache,
+                &super::tree::key_of(wanted.iter().map(|w| &w.1)),
+            );
         let missing: Vec<_> = wanted
             .iter()
-            .filter(|(_, dg, _)| self.cache.get(dg).is_none())
+            .filter(|(_, dg, _)| !unpacked && self.cache.get(dg).is_none())
             .collect();
         if !missing.is_empty() {
             let ep = match ep {
@@ -264,6 +274,7 @@ impl Session {
                 })
                 .collect(),
             _keep: None,
+            in_cache: true,
         })
     }
 

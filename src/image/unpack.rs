@@ -13,13 +13,15 @@
 //! archive are not applied: files are created `0600`, directories `0700`,
 //! owned by the running user.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use super::digest::{Digest, VerifyingReader};
+use super::digest::{Digest, HashingWriter, VerifyingReader};
+
+static SHA256: std::sync::LazyLock<Digest> = std::sync::LazyLock::new(|| Digest::of(b""));
 
 /// One layer to apply: a local file and what its parent said about it.
 #[derive(Debug, Clone)]
@@ -35,23 +37,45 @@ pub struct Layer {
 
 /// Apply `layers` in order into `root`, expanding at most `max_bytes` in all.
 pub fn apply_layers(layers: &[Layer], root: &Path, max_bytes: u64) -> Result<(), String> {
+    apply_layers_hashed(layers, root, max_bytes).map(drop)
+}
+
+/// The regular files a set of layers left in the root, by root-relative
+/// path (`/`-separated): their size and SHA-256 (hex), computed as they
+/// were written.
+pub type Written = HashMap<String, (u64, String)>;
+
+/// [`apply_layers`], also returning what each remaining regular file holds
+/// (so that a caller recording the tree need not read it back).
+pub fn apply_layers_hashed(
+    layers: &[Layer],
+    root: &Path,
+    max_bytes: u64,
+) -> Result<Written, String> {
     let mut budget = max_bytes;
+    let mut written = Written::new();
     for layer in layers {
         let name = layer
             .digest
             .as_ref()
             .map_or_else(|| layer.path.display().to_string(), Digest::to_string);
-        apply_layer(layer, root, &mut budget, max_bytes)
+        apply_layer(layer, root, &mut budget, max_bytes, &mut written)
             .map_err(|e| format!("failed to apply layer {name}: {e}"))?;
     }
-    Ok(())
+    Ok(written)
 }
 
-fn apply_layer(layer: &Layer, root: &Path, budget: &mut u64, max: u64) -> Result<(), String> {
+fn apply_layer(
+    layer: &Layer,
+    root: &Path,
+    budget: &mut u64,
+    max: u64,
+    written: &mut Written,
+) -> Result<(), String> {
     let file = fs::File::open(&layer.path).map_err(|e| format!("open blob: {e}"))?;
     let limit = layer.size.unwrap_or(u64::MAX);
     let mut verified = VerifyingReader::new(file, layer.digest.as_ref(), limit);
-    let applied = apply_stream(&mut verified, layer, root, budget, max);
+    let applied = apply_stream(&mut verified, layer, root, budget, max, written);
     // Read to the end, so that the digest covers the whole blob (padding
     // after the tar end marker included). When the content was damaged,
     // the digest mismatch is the better explanation than whatever the
@@ -80,47 +104,121 @@ fn apply_layer(layer: &Layer, root: &Path, budget: &mut u64, max: u64) -> Result
     Ok(())
 }
 
-fn apply_stream(
-    verified: &mut dyn Read,
+fn apply_stream<R: Read + Send>(
+    verified: &mut R,
     layer: &Layer,
     root: &Path,
     budget: &mut u64,
     max: u64,
+    written: &mut Written,
 ) -> Result<(), String> {
     let mut buffered = BufReader::with_capacity(64 << 10, verified);
     let head = buffered
         .fill_buf()
         .map_err(|e| format!("read blob: {e}"))?
         .to_vec();
-    let decompressed: Box<dyn Read + '_> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::bufread::MultiGzDecoder::new(buffered))
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         return Err("zstd-compressed layers are not supported".into());
-    } else {
-        Box::new(buffered)
-    };
-    // What this layer expands to counts against the whole image's budget.
-    let mut tar_bytes = VerifyingReader::new(decompressed, layer.diff_id.as_ref(), *budget)
-        .with_limit_message(format!(
-            "image expands past the limit of {max} bytes (OPM_IMAGE_MAX_BYTES)"
-        ));
-    let applied = apply_tar(&mut tar_bytes, root).and_then(|()| {
-        io::copy(&mut tar_bytes, &mut io::sink())
-            .map(drop)
-            .map_err(|e| format!("read layer: {e}"))
-    });
-    *budget -= tar_bytes.count.min(*budget);
-    applied?;
-    if let (Some(want), Some(got)) = (&layer.diff_id, tar_bytes.finish()) {
-        got.expect(want, "uncompressed layer")?;
     }
-    Ok(())
+    let gzipped = head.starts_with(&[0x1f, 0x8b]);
+    // A gzip layer is decompressed on a second thread while this one
+    // checks and writes the entries (the two take about the same time).
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(16);
+        let decompressed: Box<dyn Read + '_> = if gzipped {
+            let mut gz = flate2::bufread::MultiGzDecoder::new(buffered);
+            scope.spawn(move || {
+                loop {
+                    let mut chunk = vec![0u8; 256 << 10];
+                    let got = match read_full(&mut gz, &mut chunk) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    if got == 0 {
+                        return;
+                    }
+                    chunk.truncate(got);
+                    if tx.send(Ok(chunk)).is_err() {
+                        // The reader stopped (an error): stop too.
+                        return;
+                    }
+                }
+            });
+            Box::new(ChannelReader {
+                rx,
+                chunk: Vec::new(),
+                at: 0,
+            })
+        } else {
+            drop(tx);
+            Box::new(buffered)
+        };
+        // What this layer expands to counts against the whole image's budget.
+        let mut tar_bytes = VerifyingReader::new(decompressed, layer.diff_id.as_ref(), *budget)
+            .with_limit_message(format!(
+                "image expands past the limit of {max} bytes (OPM_IMAGE_MAX_BYTES)"
+            ));
+        let applied = apply_tar(&mut tar_bytes, root, written).and_then(|()| {
+            io::copy(&mut tar_bytes, &mut io::sink())
+                .map(drop)
+                .map_err(|e| format!("read layer: {e}"))
+        });
+        *budget -= tar_bytes.count.min(*budget);
+        applied?;
+        if let (Some(want), Some(got)) = (&layer.diff_id, tar_bytes.finish()) {
+            got.expect(want, "uncompressed layer")?;
+        }
+        Ok(())
+    })
+}
+
+/// Read until `buf` is full or the stream ends.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The reading end of the decompressing thread.
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Ok(c)) => {
+                    self.chunk = c;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
 
-fn apply_tar(reader: &mut dyn Read, root: &Path) -> Result<(), String> {
+fn apply_tar(reader: &mut dyn Read, root: &Path, written: &mut Written) -> Result<(), String> {
     let mut archive = tar::Archive::new(reader);
     // Paths created by this layer: an opaque whiteout hides only what lower
     // layers put in its directory.
@@ -151,6 +249,9 @@ fn apply_tar(reader: &mut dyn Read, root: &Path) -> Result<(), String> {
                     let child = child.map_err(|e| at(e.to_string()))?;
                     if !created.contains(&dir_rel.join(child.file_name())) {
                         remove_any(&child.path()).map_err(at)?;
+                        let mut gone = parent_rel.clone();
+                        gone.push(child.file_name().to_string_lossy().into_owned());
+                        forget(written, &gone.join("/"));
                     }
                 }
             }
@@ -164,6 +265,9 @@ fn apply_tar(reader: &mut dyn Read, root: &Path) -> Result<(), String> {
                 let target = dir.join(hidden);
                 if fs::symlink_metadata(&target).is_ok() {
                     remove_any(&target).map_err(at)?;
+                    let mut gone = parent_rel.clone();
+                    gone.push(hidden.to_string());
+                    forget(written, &gone.join("/"));
                 }
             }
             continue;
@@ -172,24 +276,36 @@ fn apply_tar(reader: &mut dyn Read, root: &Path) -> Result<(), String> {
         let parent = make_parents(root, &parent_rel).map_err(at)?;
         let dest = parent.join(&name);
         let rel_path: PathBuf = rel.iter().collect();
+        let rel_key = rel.join("/");
+        if kind != tar::EntryType::Directory {
+            forget(written, &rel_key);
+        }
         match kind {
             tar::EntryType::Directory => match fs::symlink_metadata(&dest) {
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => {
                     remove_any(&dest).map_err(at)?;
+                    forget(written, &rel_key);
                     mkdir(&dest).map_err(at)?;
                 }
                 Err(_) => mkdir(&dest).map_err(at)?,
             },
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 replace(&dest).map_err(at)?;
-                let mut out = fs::OpenOptions::new()
+                let out = fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .mode(0o600)
                     .open(&dest)
                     .map_err(|e| at(format!("create: {e}")))?;
+                let mut out =
+                    HashingWriter::new(io::BufWriter::with_capacity(256 << 10, out), &SHA256);
                 io::copy(&mut entry, &mut out).map_err(|e| at(format!("write: {e}")))?;
+                let size = out.count;
+                let (out, digest) = out.finish();
+                out.into_inner()
+                    .map_err(|e| at(format!("write: {}", e.error())))?;
+                written.insert(rel_key, (size, digest.hex().to_string()));
             }
             tar::EntryType::Symlink => {
                 let target = entry
@@ -214,6 +330,12 @@ fn apply_tar(reader: &mut dyn Read, root: &Path) -> Result<(), String> {
                 }
                 replace(&dest).map_err(at)?;
                 fs::hard_link(&src, &dest).map_err(|e| at(format!("hard link: {e}")))?;
+                let src_key = clean_entry_path(target.trim_start_matches('/'))
+                    .map_err(at)?
+                    .join("/");
+                if let Some(h) = written.get(&src_key).cloned() {
+                    written.insert(rel_key, h);
+                }
             }
             tar::EntryType::Char | tar::EntryType::Block => {
                 return Err(at("device files are not allowed in image layers".into()));
@@ -228,6 +350,15 @@ fn apply_tar(reader: &mut dyn Read, root: &Path) -> Result<(), String> {
         created.insert(rel_path);
     }
     Ok(())
+}
+
+/// Drop what `written` knows of `rel` and everything below it.
+fn forget(written: &mut Written, rel: &str) {
+    if written.remove(rel).is_some() {
+        return;
+    }
+    let below = format!("{rel}/");
+    written.retain(|k, _| !k.starts_with(&below));
 }
 
 /// The components of an entry path, which must be relative and must not
@@ -387,6 +518,106 @@ fn hardlink_source(root: &Path, target: &str) -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tar entry: path, file content, or hard link target, or neither
+    /// for a directory.
+    type Entry<'a> = (&'a str, Option<&'a [u8]>, Option<&'a str>);
+
+    fn tar_layer(dir: &Path, name: &str, entries: &[Entry<'_>]) -> Layer {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, data, link) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(0o644);
+            match (data, link) {
+                (Some(d), _) => {
+                    h.set_entry_type(tar::EntryType::Regular);
+                    h.set_size(d.len() as u64);
+                    b.append_data(&mut h, path, *d).unwrap();
+                }
+                (None, Some(l)) => {
+                    h.set_entry_type(tar::EntryType::Link);
+                    h.set_size(0);
+                    b.append_link(&mut h, path, l).unwrap();
+                }
+                (None, None) => {
+                    h.set_entry_type(tar::EntryType::Directory);
+                    h.set_size(0);
+                    b.append_data(&mut h, path, &[][..]).unwrap();
+                }
+            }
+        }
+        let data = b.into_inner().unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut gz, &data).unwrap();
+        let gz = gz.finish().unwrap();
+        let path = dir.join(name);
+        fs::write(&path, &gz).unwrap();
+        Layer {
+            path,
+            digest: Some(Digest::of(&gz)),
+            size: Some(gz.len() as u64),
+            diff_id: Some(Digest::of(&data)),
+        }
+    }
+
+    #[test]
+    fn written_hashes_follow_the_layers() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b'z'; 3 << 20];
+        let l1 = tar_layer(
+            dir.path(),
+            "l1",
+            &[
+                ("configs", None, None),
+                ("configs/a.json", Some(b"{\"a\":1}"), None),
+                ("configs/b.json", Some(b"{}"), None),
+                ("configs/big.json", Some(&big), None),
+                ("old/x", Some(b"x"), None),
+            ],
+        );
+        let l2 = tar_layer(
+            dir.path(),
+            "l2",
+            &[
+                ("configs/a.json", Some(b"{\"a\":2}"), None),
+                ("configs/.wh.b.json", Some(b""), None),
+                ("configs/c.json", None, Some("configs/a.json")),
+                (".wh.old", Some(b""), None),
+            ],
+        );
+        let root = dir.path().join("root");
+        fs::create_dir(&root).unwrap();
+        let written = apply_layers_hashed(&[l1, l2], &root, 1 << 30).unwrap();
+        let want = |data: &[u8]| (data.len() as u64, Digest::of(data).hex().to_string());
+        let mut expect = Written::new();
+        expect.insert("configs/a.json".into(), want(b"{\"a\":2}"));
+        expect.insert("configs/c.json".into(), want(b"{\"a\":2}"));
+        expect.insert("configs/big.json".into(), want(&big));
+        assert_eq!(written, expect);
+        assert_eq!(fs::read(root.join("configs/big.json")).unwrap(), big);
+        assert!(!root.join("configs/b.json").exists());
+        assert!(!root.join("old").exists());
+    }
+
+    #[test]
+    fn truncated_gzip_fails_on_the_digest_or_the_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..4u64 << 20).map(|i| (i * 7919 % 251) as u8).collect();
+        let mut l = tar_layer(dir.path(), "l", &[("f", Some(&big), None)]);
+        let data = fs::read(&l.path).unwrap();
+        fs::write(&l.path, &data[..data.len() / 2]).unwrap();
+        let root = dir.path().join("root");
+        fs::create_dir(&root).unwrap();
+        let e = apply_layers(std::slice::from_ref(&l), &root, 1 << 30).unwrap_err();
+        assert!(e.contains("digest mismatch"), "{e}");
+        // With no digest or size to check, the decompressor's error.
+        l.digest = None;
+        l.size = None;
+        let root = dir.path().join("root2");
+        fs::create_dir(&root).unwrap();
+        let e = apply_layers(&[l], &root, 1 << 30).unwrap_err();
+        assert!(e.contains("failed to apply layer"), "{e}");
+    }
 
     #[test]
     fn entry_paths() {

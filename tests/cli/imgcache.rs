@@ -1,0 +1,295 @@
+//! Catalog images kept unpacked in the blob cache: a warm render reads the
+//! cached tree (same bytes as cold, no blob requests), a damaged tree is
+//! rebuilt, hostile layers leave nothing behind, concurrent cold renders
+//! share one entry, and `--cache-max-size` bounds the store.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use super::registry::{self, LayerBlob, registry};
+use super::util::{Env, opm, testdata};
+
+const PKG: &str = "nfs-provisioner-operator";
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn assert_ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "opm failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn error_text(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(1), "expected failure: {}", stdout(o));
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn want_json(pkg: &str) -> String {
+    std::fs::read_to_string(testdata().join(format!(
+        "cases/render-fbc-json/community-v4.20-{pkg}/stdout"
+    )))
+    .unwrap()
+}
+
+fn catalog_layer(pkg: &str) -> LayerBlob {
+    let img = registry::catalog_image(&testdata().join("corpus/community-v4.20").join(pkg));
+    img.layers[0].clone()
+}
+
+/// Requests for the blob `digest` of `repo` in the registry log after the
+/// first `skip` blob requests.
+fn layer_gets(repo: &str, digest: &str, skip: usize) -> usize {
+    std::fs::read_to_string(&registry().http_log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"GET /v2/") && l.contains("/blobs/sha256:"))
+        .skip(skip)
+        .filter(|l| l.contains(&format!("/v2/{repo}/blobs/{digest}")))
+        .count()
+}
+
+fn push_catalog(repo: &str, pkg: &str) -> String {
+    let reg = registry();
+    let img = registry::catalog_image(&testdata().join("corpus/community-v4.20").join(pkg));
+    registry::push(&reg.http, repo, "v1", &img);
+    format!("{}/{repo}:v1", reg.http)
+}
+
+/// The cached trees (`trees/sha256/<hex>`) of `env`'s cache.
+fn trees(env: &Env) -> Vec<PathBuf> {
+    list(&env.path("cache/images/trees/sha256"))
+}
+
+fn list(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn warm_render_reads_the_cached_tree() {
+    let r = push_catalog("imgcache/warm", PKG);
+    let env = Env::new();
+    let cold = env.run(&["render", &r, "--use-http", "-o", "json"]);
+    assert_ok(&cold);
+    assert_eq!(stdout(&cold), want_json(PKG));
+    let t = trees(&env);
+    assert_eq!(t.len(), 1, "{t:?}");
+    let file = t[0].join("root/configs/catalog.yaml");
+    let text = std::fs::read(&file).unwrap();
+    assert!(!text.is_empty());
+    // Warm: the same bytes, from the tree, which needs no layer: the layer
+    // blob is removed, and not fetched again.
+    let layer = registry::sha256(&catalog_layer(PKG).data);
+    let blob = env.path("cache/images/blobs/sha256").join(&layer[7..]);
+    std::fs::remove_file(&blob).unwrap();
+    let before = registry::blob_gets(&registry().http_log);
+    let warm = env.run(&["render", &r, "--use-http", "-o", "json"]);
+    assert_ok(&warm);
+    assert_eq!(stdout(&warm), stdout(&cold));
+    assert_eq!(
+        layer_gets("imgcache/warm", &layer, before),
+        0,
+        "warm render fetched the layer"
+    );
+    assert!(!blob.exists());
+    // yaml too (another output of the same tree).
+    let yaml = env.run(&["render", &r, "--use-http", "-o", "yaml"]);
+    assert_ok(&yaml);
+    assert!(stdout(&yaml).starts_with("---\n"), "{}", stdout(&yaml));
+    // A tree whose file changed (same size) is refused and rebuilt (the
+    // layer is fetched again).
+    let mut damaged = text.clone();
+    let name = b"nfs-provisioner-operator";
+    let i = damaged.windows(name.len()).position(|w| w == name).unwrap();
+    damaged[i] = b'm';
+    std::fs::write(&file, &damaged).unwrap();
+    let again = env.run(&["render", &r, "--use-http", "-o", "json"]);
+    assert_ok(&again);
+    assert_eq!(stdout(&again), stdout(&cold));
+    assert_eq!(std::fs::read(&file).unwrap(), text);
+    assert_eq!(trees(&env).len(), 1);
+    assert!(blob.exists());
+    // A file added to the tree is refused as well.
+    std::fs::write(t[0].join("root/configs/extra.yaml"), b"---\n").unwrap();
+    let again = env.run(&["render", &r, "--use-http", "-o", "json"]);
+    assert_ok(&again);
+    assert_eq!(stdout(&again), stdout(&cold));
+    assert!(!t[0].join("root/configs/extra.yaml").exists());
+    env.assert_tmp_clean();
+    assert!(list(&env.path("cache/images/tmp")).is_empty());
+}
+
+#[test]
+fn warm_render_makes_no_blob_requests() {
+    let r = push_catalog("imgcache/requests", "kubevirt-wol");
+    let env = Env::new();
+    assert_ok(&env.run(&["render", &r, "--use-http"]));
+    let before = registry::blob_gets(&registry().http_log);
+    let warm = env.run(&["render", &r, "--use-http"]);
+    assert_ok(&warm);
+    let n = std::fs::read_to_string(&registry().http_log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"GET /v2/") && l.contains("/blobs/sha256:"))
+        .skip(before)
+        .filter(|l| l.contains("/v2/imgcache/requests/blobs/"))
+        .count();
+    assert_eq!(n, 0, "warm render made blob requests");
+}
+
+/// Nothing of a failed image stays in the cache: no tree, no layer, no
+/// leftovers in its tmp/.
+fn assert_cache_empty_of_layers(env: &Env, layer_digest: &str) {
+    assert!(trees(env).is_empty(), "trees left: {:?}", trees(env));
+    assert!(
+        !env.path("cache/images/blobs/sha256")
+            .join(&layer_digest[7..])
+            .exists(),
+        "layer left in the cache"
+    );
+    assert!(list(&env.path("cache/images/tmp")).is_empty());
+    env.assert_tmp_clean();
+}
+
+fn catalog_labels() -> std::collections::BTreeMap<String, String> {
+    let mut labels = std::collections::BTreeMap::new();
+    labels.insert(
+        "operators.operatorframework.io.index.configs.v1".to_string(),
+        "/configs".to_string(),
+    );
+    labels
+}
+
+#[test]
+fn hostile_catalog_layers_leave_nothing_in_the_cache() {
+    let reg = registry();
+    let env = Env::new();
+    let dir = testdata().join("corpus/community-v4.20").join(PKG);
+
+    // A layer whose bytes are not what its digest names.
+    let mut tar = registry::tar_dir(&dir, "configs/");
+    tar.extend_from_slice(&[0u8; 1024]);
+    let layer = LayerBlob::gz(&tar);
+    let img = registry::image(&catalog_labels(), vec![layer.clone()], false);
+    registry::push(&reg.http, "imgcache/digest", "v1", &img);
+    let d = registry::sha256(&layer.data);
+    let stored = reg
+        .dir
+        .path()
+        .join("storage/docker/registry/v2/blobs/sha256")
+        .join(&d[7..9])
+        .join(&d[7..])
+        .join("data");
+    let mut data = std::fs::read(&stored).unwrap();
+    let n = data.len();
+    data[n / 2] ^= 0x55;
+    std::fs::write(&stored, data).unwrap();
+    let r = format!("{}/imgcache/digest:v1", reg.http);
+    let e = error_text(&env.run(&["render", &r, "--use-http"]));
+    assert!(e.contains("digest") && e.contains(&d), "{e}");
+    assert_cache_empty_of_layers(&env, &d);
+
+    // A gzip stream cut in the middle (its digest and size are honest).
+    let whole = LayerBlob::gz(&registry::tar_dir(&dir, "configs/"));
+    let cut = whole.data[..whole.data.len() / 2].to_vec();
+    let layer = LayerBlob {
+        data: cut,
+        ..whole.clone()
+    };
+    let img = registry::image(&catalog_labels(), vec![layer.clone()], false);
+    registry::push(&reg.http, "imgcache/truncated", "v1", &img);
+    let r = format!("{}/imgcache/truncated:v1", reg.http);
+    let e = error_text(&env.run(&["render", &r, "--use-http"]));
+    assert!(e.contains("failed to unpack image"), "{e}");
+    assert_cache_empty_of_layers(&env, &registry::sha256(&layer.data));
+
+    // A descriptor that promises more bytes than the registry sends.
+    let img = registry::image_with_config(
+        registry::config_json(&catalog_labels(), std::slice::from_ref(&whole)),
+        vec![whole.clone()],
+        false,
+        Some(whole.data.len() as i64 + 7),
+    );
+    registry::push(&reg.http, "imgcache/short", "v1", &img);
+    let r = format!("{}/imgcache/short:v1", reg.http);
+    let e = error_text(&env.run(&["render", &r, "--use-http"]));
+    assert!(e.contains("its descriptor declares"), "{e}");
+    assert_cache_empty_of_layers(&env, &registry::sha256(&whole.data));
+
+    // A path that climbs out of the root.
+    let mut tar = Vec::new();
+    registry::raw_entry(
+        &mut tar,
+        "configs/a.json",
+        tar::EntryType::Regular,
+        "",
+        b"{\"schema\":\"olm.package\",\"name\":\"a\"}",
+    );
+    registry::raw_entry(
+        &mut tar,
+        "configs/../../escape.json",
+        tar::EntryType::Regular,
+        "",
+        b"{}",
+    );
+    registry::end_tar(&mut tar);
+    let layer = LayerBlob::gz(&tar);
+    let img = registry::image(&catalog_labels(), vec![layer.clone()], false);
+    registry::push(&reg.http, "imgcache/escape", "v1", &img);
+    let r = format!("{}/imgcache/escape:v1", reg.http);
+    let e = error_text(&env.run(&["render", &r, "--use-http"]));
+    assert!(e.contains("leaves the image root"), "{e}");
+    assert_cache_empty_of_layers(&env, &registry::sha256(&layer.data));
+    assert!(!env.path("cache/escape.json").exists());
+    assert!(!env.path("cache/images/escape.json").exists());
+}
+
+#[test]
+fn concurrent_cold_renders_share_one_entry() {
+    let r = push_catalog("imgcache/concurrent", PKG);
+    let env = Env::new();
+    let mut children = Vec::new();
+    for _ in 0..2 {
+        let mut c = env.command(opm());
+        c.args(["render", &r, "--use-http", "-o", "json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        children.push(c.spawn().unwrap());
+    }
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert_ok(&o);
+        assert_eq!(stdout(&o), want_json(PKG));
+    }
+    assert_eq!(trees(&env).len(), 1);
+    assert!(list(&env.path("cache/images/tmp")).is_empty());
+    env.assert_tmp_clean();
+}
+
+#[test]
+fn cache_max_size_evicts_least_recently_used() {
+    let a = push_catalog("imgcache/evict-a", PKG);
+    let b = push_catalog("imgcache/evict-b", "kubevirt-wol");
+    let env = Env::new();
+    assert_ok(&env.run(&["render", &a, "--use-http"]));
+    assert_eq!(trees(&env).len(), 1);
+    // A bound of 1 byte: rendering b evicts everything but b's own entry.
+    let o = env.run(&["render", &b, "--use-http", "--cache-max-size=1"]);
+    assert_ok(&o);
+    let t = trees(&env);
+    assert_eq!(t.len(), 1);
+    assert!(t[0].join("root/configs").is_dir());
+    let o = env.run(&["render", &b, "--use-http", "--cache-max-size=1"]);
+    assert_ok(&o);
+    assert_eq!(trees(&env), t);
+    // The default keeps both.
+    assert_ok(&env.run(&["render", &a, "--use-http"]));
+    assert_eq!(trees(&env).len(), 2);
+    let e = error_text(&env.run(&["render", &a, "--use-http", "--cache-max-size=lots"]));
+    assert!(e.contains("--cache-max-size"), "{e}");
+}
