@@ -880,17 +880,7 @@ fn hostile_manifest_lies_about_size_or_content() {
     let img = registry::image(&registry::bundle_labels(&dir), vec![fresh.clone()], false);
     registry::push(&reg.http, "hostile/digest", "v1", &img);
     let d = registry::sha256(&fresh.data);
-    let stored = reg
-        .dir
-        .path()
-        .join("storage/docker/registry/v2/blobs/sha256")
-        .join(&d[7..9])
-        .join(&d[7..])
-        .join("data");
-    let mut data = std::fs::read(&stored).unwrap();
-    let n = data.len();
-    data[n / 2] ^= 0x55;
-    std::fs::write(&stored, data).unwrap();
+    registry::corrupt_stored_blob(reg, &d);
     let r = format!("{}/hostile/digest:v1", reg.http);
     let e = error_text(&env.run(&["render", &r, "--use-http"]));
     assert!(e.contains("digest") && e.contains(&d), "{e}");

@@ -178,17 +178,7 @@ fn hostile_catalog_layers_leave_nothing_in_the_cache() {
     let img = registry::image(&catalog_labels(), vec![layer.clone()], false);
     registry::push(&reg.http, "imgcache/digest", "v1", &img);
     let d = registry::sha256(&layer.data);
-    let stored = reg
-        .dir
-        .path()
-        .join("storage/docker/registry/v2/blobs/sha256")
-        .join(&d[7..9])
-        .join(&d[7..])
-        .join("data");
-    let mut data = std::fs::read(&stored).unwrap();
-    let n = data.len();
-    data[n / 2] ^= 0x55;
-    std::fs::write(&stored, data).unwrap();
+    registry::corrupt_stored_blob(reg, &d);
     let r = format!("{}/imgcache/digest:v1", reg.http);
     let e = error_text(&env.run(&["render", &r, "--use-http"]));
     assert!(e.contains("digest") && e.contains(&d), "{e}");

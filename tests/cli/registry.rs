@@ -224,6 +224,22 @@ fn http(host: &str, method: &str, path: &str, ctype: Option<&str>, body: &[u8]) 
     }
 }
 
+/// Flip a byte in the registry's stored copy of blob `digest`, so that it
+/// serves other bytes than the digest names.
+pub fn corrupt_stored_blob(reg: &Registry, digest: &str) {
+    let stored = reg
+        .dir
+        .path()
+        .join("storage/docker/registry/v2/blobs/sha256")
+        .join(&digest[7..9])
+        .join(&digest[7..])
+        .join("data");
+    let mut data = std::fs::read(&stored).unwrap();
+    let n = data.len();
+    data[n / 2] ^= 0x55;
+    std::fs::write(&stored, data).unwrap();
+}
+
 pub fn sha256(data: &[u8]) -> String {
     let d = sha2::Sha256::digest(data);
     let mut s = String::from("sha256:");
