@@ -382,6 +382,48 @@ impl Cache {
 
 /// Open the cache in `cache_dir` if it was built for `digest`.
 pub fn open(cache_dir: &Path, digest: &[u8; 32]) -> Result<Cache, CacheError> {
+    open_checked(cache_dir, digest, check_body(cache_dir))
+}
+
+/// Whether a cache file's body (everything after the header) has the
+/// length and CRC-32 its header records. Reading it all is most of the cost
+/// of opening a cache: `serve` runs this beside the catalog digest
+/// ([`catalog_digest`]) and hands the result to [`open_checked`].
+pub struct BodyCheck(Result<(), CacheError>);
+
+pub fn check_body(cache_dir: &Path) -> BodyCheck {
+    let check = || {
+        let path = cache_file(cache_dir);
+        let file = File::open(&path)
+            .map_err(|e| CacheError::ReadDigest(go_io_error("open", &path, &e)))?;
+        let header = read_header(&file).map_err(CacheError::Corrupt)?;
+        let end = header.index.offset.saturating_add(header.index.len);
+        let file_len = file
+            .metadata()
+            .map_err(|e| CacheError::Corrupt(format!("stat: {e}")))?
+            .len();
+        if header.index.offset < HEADER_LEN || end != file_len {
+            return Err(CacheError::Corrupt(format!(
+                "truncated or extended: {file_len} bytes, index ends at {end}"
+            )));
+        }
+        let crc = crc_of(&file, HEADER_LEN, end - HEADER_LEN)
+            .map_err(|e| CacheError::Corrupt(format!("read: {e}")))?;
+        if crc != header.body_crc {
+            return Err(CacheError::Corrupt("data checksum mismatch".into()));
+        }
+        Ok(())
+    };
+    BodyCheck(check())
+}
+
+/// [`open`] with the body already checked. Errors come in the order a
+/// reader meets them: an unreadable header, a stale digest, a damaged body.
+pub fn open_checked(
+    cache_dir: &Path,
+    digest: &[u8; 32],
+    body: BodyCheck,
+) -> Result<Cache, CacheError> {
     let path = cache_file(cache_dir);
     let file =
         File::open(&path).map_err(|e| CacheError::ReadDigest(go_io_error("open", &path, &e)))?;
@@ -392,20 +434,15 @@ pub fn open(cache_dir: &Path, digest: &[u8; 32]) -> Result<Cache, CacheError> {
             computed: hex(digest),
         });
     }
+    body.0?;
+    // The file was checked through another handle: it must be the same.
     let end = header.index.offset.saturating_add(header.index.len);
     let file_len = file
         .metadata()
         .map_err(|e| CacheError::Corrupt(format!("stat: {e}")))?
         .len();
-    if header.index.offset < HEADER_LEN || end != file_len {
-        return Err(CacheError::Corrupt(format!(
-            "truncated or extended: {file_len} bytes, index ends at {end}"
-        )));
-    }
-    let crc = crc_of(&file, HEADER_LEN, end - HEADER_LEN)
-        .map_err(|e| CacheError::Corrupt(format!("read: {e}")))?;
-    if crc != header.body_crc {
-        return Err(CacheError::Corrupt("data checksum mismatch".into()));
+    if end != file_len {
+        return Err(CacheError::Corrupt("changed while opened".into()));
     }
     let mut raw = vec![0u8; header.index.len as usize];
     {

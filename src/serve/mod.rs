@@ -176,9 +176,13 @@ fn load(
         }
     };
     if enforce {
-        let digest = cache::catalog_digest(&opts.configs)
+        let (digest, body) = rayon::join(
+            || cache::catalog_digest(&opts.configs),
+            || cache::check_body(cache_dir),
+        );
+        let digest = digest
             .map_err(|e| ServeError::from_cache("integrity check failed: compute digest: ", e))?;
-        let c = cache::open(cache_dir, &digest).map_err(|e| {
+        let c = cache::open_checked(cache_dir, &digest, body).map_err(|e| {
             warn_stale(&e);
             ServeError::from_cache("integrity check failed: ", e)
         })?;
@@ -189,9 +193,13 @@ fn load(
     // A cache of ours that matches is used as is; anything else (missing,
     // stale, damaged, another implementation's) is rebuilt.
     if cache::cache_file(cache_dir).exists() {
-        let digest = cache::catalog_digest(&opts.configs)
-            .map_err(|e| ServeError::from_cache("failed to load or rebuild cache: ", e))?;
-        match cache::open(cache_dir, &digest) {
+        let (digest, body) = rayon::join(
+            || cache::catalog_digest(&opts.configs),
+            || cache::check_body(cache_dir),
+        );
+        let digest =
+            digest.map_err(|e| ServeError::from_cache("failed to load or rebuild cache: ", e))?;
+        match cache::open_checked(cache_dir, &digest, body) {
             Ok(c) => {
                 return Ok(Loaded {
                     registry: registry::Registry::new(c),
