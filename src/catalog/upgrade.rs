@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use semver::Version;
 
-use crate::catalog::{Bundle, ChannelEntry, PROP_PACKAGE};
+use crate::catalog::{Bundle, ChannelEntry};
 use crate::semver_range::{Range, parse_range};
 
 /// One channel entry with what the edges need.
@@ -158,11 +158,13 @@ where
     }
 }
 
-/// The `version` of a bundle's first `olm.package` property, as written.
+/// The `version` of a bundle's first `olm.package` property, as written
+/// (decoded as validate decodes it).
 pub fn bundle_version_text(b: &Bundle) -> Option<String> {
-    let p = b.properties.iter().find(|p| p.typ == PROP_PACKAGE)?;
-    let v: serde_json::Value = serde_json::from_str(&p.value).ok()?;
-    v.get("version")?.as_str().map(str::to_string)
+    crate::catalog::validate::props::package_properties(&b.properties)
+        .into_iter()
+        .next()
+        .map(|p| p.version)
 }
 
 /// The channel's entries with their bundles' versions (`versions` maps a

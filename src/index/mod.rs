@@ -90,13 +90,7 @@ pub(crate) struct CsvEdges {
 
 /// The `version` of a bundle's `olm.package` property ("" when absent).
 pub(crate) fn bundle_version(b: &Bundle) -> String {
-    let (props, _) = crate::catalog::validate::props::parse_properties(&b.properties);
-    props
-        .packages
-        .into_iter()
-        .next()
-        .map(|p| p.version)
-        .unwrap_or_default()
+    crate::catalog::upgrade::bundle_version_text(b).unwrap_or_default()
 }
 
 /// `spec.replaces`, `spec.skips` and the `olm.skipRange` annotation of a CSV.

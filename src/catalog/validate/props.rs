@@ -232,6 +232,18 @@ pub fn parse_properties(props: &[Property]) -> (ParsedProps, Option<String>) {
     (parsed, first_error)
 }
 
+/// The bundle's `olm.package` properties that decode, as
+/// [`parse_properties`] gives them, without decoding the other properties
+/// (CSV metadata is large).
+pub fn package_properties(props: &[Property]) -> Vec<PackageProp> {
+    let packages: Vec<Property> = props
+        .iter()
+        .filter(|p| p.typ == "olm.package")
+        .cloned()
+        .collect();
+    parse_properties(&packages).0.packages
+}
+
 fn package_prop(v: &Value) -> PackageProp {
     let mut p = PackageProp::default();
     if let Value::Object(o) = v {
