@@ -645,12 +645,6 @@ fn stash_bundle(
     let mut meta = BundleMeta {
         props,
         prop_error,
-        csv_metadata_count: b
-            .properties
-            .iter()
-            .filter(|p| p.typ == PROP_CSV_METADATA)
-            .count(),
-        has_objects: b.properties.iter().any(|p| p.typ == PROP_BUNDLE_OBJECT),
         object_count: objects.len(),
         csv_object: csv
             .and_then(|c| objects.iter().position(|o| *o == c))

@@ -39,10 +39,6 @@ pub struct BundleMeta {
     /// objects and CSV metadata were moved out.
     pub props: ParsedProps,
     pub prop_error: Option<String>,
-    /// How many `olm.csv.metadata` properties it had.
-    pub csv_metadata_count: usize,
-    /// Whether it had `olm.bundle.object` properties.
-    pub has_objects: bool,
 }
 
 /// One package group: the blobs whose package (or name, for `olm.package`)
@@ -104,7 +100,8 @@ pub fn build_package(pkg_name: &str, g: Group) -> Result<ModelPackage, String> {
             related_images: &b.related_images,
             props: &b.props,
             prop_error: b.prop_error.as_deref(),
-            has_objects: b.has_objects,
+            // One object per `olm.bundle.object` property.
+            has_objects: b.object_count > 0,
         })
         .collect();
     let model = package_model(Parts {
@@ -115,12 +112,17 @@ pub fn build_package(pkg_name: &str, g: Group) -> Result<ModelPackage, String> {
     })?;
     drop(inputs);
     // Serve's own check (§3.7): it reads the CSV metadata of each bundle.
+    // (The CSV metadata properties stay, emptied, for this count.)
     for b in &g.bundles {
-        if b.csv_metadata_count > 1 {
+        let n = b
+            .properties
+            .iter()
+            .filter(|p| p.typ == crate::catalog::PROP_CSV_METADATA)
+            .count();
+        if n > 1 {
             return Err(format!(
-                "parse properties: expected at most 1 property of type {}, found {}",
-                go_quote(crate::catalog::PROP_CSV_METADATA),
-                b.csv_metadata_count
+                "parse properties: expected at most 1 property of type {}, found {n}",
+                go_quote(crate::catalog::PROP_CSV_METADATA)
             ));
         }
     }
