@@ -604,6 +604,8 @@ fn tag_pushes_a_catalog_image() {
     let o = env.run(&[
         "serve",
         configs.join("configs").to_str().unwrap(),
+        "--pprof-addr",
+        "",
         "--cache-only",
         "--cache-dir",
         env.path("serve-cache").to_str().unwrap(),

@@ -204,8 +204,10 @@ fn serve_cache_is_absent_or_complete() {
     let cache = |i: usize| env.path(&format!("work/cache-{i}"));
     let serve = |i: usize, enforce: bool| {
         let mut c = env.command(opm());
+        // No pprof listener: parallel tests would race for its port.
         c.arg("serve")
             .arg(&catalog)
+            .args(["--pprof-addr", ""])
             .arg("--cache-only")
             .arg("--cache-dir")
             .arg(cache(i));
