@@ -75,7 +75,7 @@ impl From<crate::sqlite::SqliteError> for RenderError {
         RenderError {
             message: e.message().to_string(),
             location: Some(Location {
-                path: e.location().into(),
+                path: std::path::PathBuf::from(e.location()).into(),
                 line: None,
             }),
         }

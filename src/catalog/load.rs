@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::ignore::IgnoreMatcher;
 use super::model::*;
+use super::validate::props;
 use crate::encoding::json::write_normalized;
 use crate::encoding::yaml::yaml_to_value;
 
@@ -21,7 +22,7 @@ use crate::encoding::yaml::yaml_to_value;
 /// beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    pub path: PathBuf,
+    pub path: std::sync::Arc<Path>,
     /// 1-based line of the document (or of the error, when known).
     pub line: Option<usize>,
 }
@@ -48,7 +49,7 @@ impl LoadError {
         LoadError {
             message: message.into(),
             location: Some(Location {
-                path: path.to_path_buf(),
+                path: path.into(),
                 line,
             }),
         }
@@ -65,6 +66,14 @@ pub struct LoadOptions {
     /// placeholder: for callers that never output or read the objects
     /// (`validate`), whose payloads are most of a catalog's bytes.
     pub drop_object_payloads: bool,
+    /// Likewise drop what `validate` only needs to be valid, and most of
+    /// the bytes left once objects are dropped: `olm.csv.metadata` values
+    /// that decode become a stand-in that decodes too, package icons keep
+    /// one byte of data (so that empty stays empty), and a bundle's related
+    /// images go when every one is a valid pull spec (validate reads them
+    /// for nothing else). Not when the JSON Schemas are checked: they look
+    /// at all of it.
+    pub drop_metadata: bool,
 }
 
 /// What a dropped `olm.bundle.object` value becomes (valid, and non-empty
@@ -274,6 +283,27 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Room for every blob of `parts` (and its source) at once.
+    fn reserve_for(&mut self, parts: &[Loaded]) {
+        let sum = |f: fn(&DeclarativeConfig) -> usize| parts.iter().map(|p| f(&p.config)).sum();
+        let packages = sum(|c| c.packages.len());
+        let channels = sum(|c| c.channels.len());
+        let bundles = sum(|c| c.bundles.len());
+        let deprecations = sum(|c| c.deprecations.len());
+        let others = sum(|c| c.others.len());
+        let (c, s) = (&mut self.config, &mut self.sources);
+        c.packages.reserve_exact(packages);
+        s.packages.reserve_exact(packages);
+        c.channels.reserve_exact(channels);
+        s.channels.reserve_exact(channels);
+        c.bundles.reserve_exact(bundles);
+        s.bundles.reserve_exact(bundles);
+        c.deprecations.reserve_exact(deprecations);
+        s.deprecations.reserve_exact(deprecations);
+        c.others.reserve_exact(others);
+        s.others.reserve_exact(others);
+    }
+
     /// The config, or the first error.
     fn into_result(self) -> Result<DeclarativeConfig, LoadError> {
         match self.errors.into_iter().next() {
@@ -296,6 +326,9 @@ pub fn load_path_located(
         .map(|f| load_file_located(f, opts, keep_going))
         .collect();
     let mut all = Loaded::default();
+    // Sized once: growing by doubling would hold up to twice the blobs'
+    // headers (and both copies while moving), at 1 GB tens of megabytes.
+    all.reserve_for(&parts);
     for part in parts {
         all.config.extend(part.config);
         all.sources.extend(part.sources);
@@ -334,6 +367,8 @@ fn load_bytes_located(bytes: Vec<u8>, path: &Path, opts: LoadOptions, keep_going
         Ok(t) => t,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     };
+    // One shared path for every blob of the file.
+    let shared: std::sync::Arc<Path> = path.into();
     let Loaded {
         config: cfg,
         sources,
@@ -350,7 +385,7 @@ fn load_bytes_located(bytes: Vec<u8>, path: &Path, opts: LoadOptions, keep_going
                 sources.record(
                     cfg,
                     Location {
-                        path: path.to_path_buf(),
+                        path: shared.clone(),
                         line: Some(line),
                     },
                 );
@@ -385,7 +420,8 @@ pub fn for_each_document<'a, E>(
     let bytes = text.as_bytes();
     let first = bytes.iter().take(4096).find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
-        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+        // `text` is valid UTF-8 already: the str reader does not check it again.
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
         let mut decoded = 0usize;
         let mut last_end = 0usize;
         // Lines are counted incrementally: recounting from the start of the
@@ -546,9 +582,16 @@ pub fn add_value(
         None => format!("error unmarshaling JSON: while decoding JSON: {e}"),
     })?;
     match meta.schema.as_str() {
-        SCHEMA_PACKAGE => cfg
-            .packages
-            .push(decode_package(&value).map_err(|e| format!("parse package: {e}"))?),
+        SCHEMA_PACKAGE => {
+            let mut p = decode_package(&value).map_err(|e| format!("parse package: {e}"))?;
+            if opts.drop_metadata
+                && let Some(data) = p.icon.as_mut().and_then(|i| i.data.as_mut())
+            {
+                data.truncate(1);
+                data.shrink_to_fit();
+            }
+            cfg.packages.push(p)
+        }
         SCHEMA_CHANNEL => cfg
             .channels
             .push(decode_channel(&value).map_err(|e| format!("parse channel: {e}"))?),
@@ -556,12 +599,26 @@ pub fn add_value(
             let mut b = decode_bundle(&value).map_err(|e| format!("parse bundle: {e}"))?;
             read_bundle_objects(&mut b, opts.keep_objects)
                 .map_err(|e| format!("read bundle objects: {e}"))?;
-            if opts.drop_object_payloads {
-                for p in &mut b.properties {
-                    if p.typ == PROP_BUNDLE_OBJECT && !p.value.is_empty() {
-                        p.value = DROPPED_OBJECT.to_string();
-                    }
+            for p in &mut b.properties {
+                if opts.drop_object_payloads && p.typ == PROP_BUNDLE_OBJECT && !p.value.is_empty() {
+                    p.value = DROPPED_OBJECT.to_string();
+                } else if opts.drop_metadata
+                    && p.typ == PROP_CSV_METADATA
+                    && p.value.len() > props::CHECKED_CSV_METADATA.len()
+                    && props::property_decodes(p)
+                {
+                    // A value that does not decode stays, for Go's error
+                    // in its place.
+                    p.value = props::CHECKED_CSV_METADATA.to_string();
                 }
+            }
+            if opts.drop_metadata
+                && b.related_images.iter().all(|r| {
+                    r.image.is_empty()
+                        || crate::image::reference::parse_normalized_named(&r.image).is_ok()
+                })
+            {
+                b.related_images = Vec::new();
             }
             cfg.bundles.push(b)
         }
@@ -800,7 +857,7 @@ fn bundle_object_b64(value: &str) -> Result<Option<std::borrow::Cow<'_, str>>, S
     if let Some(inner) = value
         .strip_prefix("{\"data\":\"")
         .and_then(|v| v.strip_suffix("\"}"))
-        && !inner.contains(['"', '\\'])
+        && memchr::memchr2(b'"', b'\\', inner.as_bytes()).is_none()
     {
         return Ok(Some(std::borrow::Cow::Borrowed(inner)));
     }
@@ -867,4 +924,56 @@ fn object_kind(json: &str) -> Option<String> {
         kind: Option<String>,
     }
     serde_json::from_str::<K>(json).ok().and_then(|k| k.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUNDLE: &str = r#"{"schema":"olm.bundle","package":"foo","name":"foo.v1","image":"quay.io/x/foo:v1",
+"properties":[{"type":"olm.package","value":{"packageName":"foo","version":"1.0.0"}},
+{"type":"olm.csv.metadata","value":{"displayName":"Foo","description":"long text"}},
+{"type":"olm.csv.metadata","value":{"installModes":[{"supported":"yes"}]}}],
+"relatedImages":RELATED}
+{"schema":"olm.package","name":"foo","icon":{"base64data":"aGVsbG8=","mediatype":"image/png"}}"#;
+
+    fn load(related: &str, drop: bool) -> DeclarativeConfig {
+        let text = BUNDLE.replace("RELATED", related);
+        let opts = LoadOptions {
+            drop_object_payloads: drop,
+            drop_metadata: drop,
+            ..Default::default()
+        };
+        load_bytes(text.into_bytes(), Path::new("c.json"), opts).unwrap()
+    }
+
+    #[test]
+    fn validate_drops_only_what_it_checked() {
+        let good = r#"[{"name":"a","image":"quay.io/x/a:v1"},{"name":"b","image":""}]"#;
+        let kept = load(good, false);
+        let dropped = load(good, true);
+        let values = |c: &DeclarativeConfig| -> Vec<String> {
+            c.bundles[0]
+                .properties
+                .iter()
+                .map(|p| p.value.clone())
+                .collect()
+        };
+        // The metadata that decodes becomes `{}`; the one Go cannot decode
+        // (a string for a bool) stays, so validate still reports it.
+        assert_eq!(values(&dropped)[0], values(&kept)[0]);
+        assert_eq!(values(&dropped)[1], props::CHECKED_CSV_METADATA);
+        assert_ne!(values(&kept)[1], props::CHECKED_CSV_METADATA);
+        assert_eq!(values(&dropped)[2], values(&kept)[2]);
+        // Valid related images go; the icon keeps one byte.
+        assert_eq!(kept.bundles[0].related_images.len(), 2);
+        assert!(dropped.bundles[0].related_images.is_empty());
+        let icon = |c: &DeclarativeConfig| c.packages[0].icon.as_ref().unwrap().data.clone();
+        assert_eq!(icon(&kept).unwrap(), b"hello");
+        assert_eq!(icon(&dropped).unwrap(), b"h");
+        // One invalid related image keeps them all, so that Go's message
+        // names it by its index.
+        let bad = r#"[{"name":"a","image":"quay.io/x/a:v1"},{"name":"b","image":"quay.io/x/b@sha256:zzz"}]"#;
+        assert_eq!(load(bad, true).bundles[0].related_images.len(), 2);
+    }
 }

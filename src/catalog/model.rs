@@ -434,6 +434,8 @@ fn get_object<'a>(
 fn compact_normalized(v: &Value) -> String {
     let mut out = Vec::new();
     crate::encoding::json::write_normalized(v, &mut out);
+    // Kept for the whole run (property values): no spare capacity.
+    out.shrink_to_fit();
     // SAFETY: write_normalized copies the value's strings (valid UTF-8, they
     // are `str`) and writes ASCII around them, so the bytes are UTF-8.
     // Validating them again costs a full pass over every property value.
@@ -709,6 +711,7 @@ pub fn decode_bundle(v: &Value) -> Result<Bundle, DecodeError> {
                             }
                             b.related_images.push(r);
                         }
+                        b.related_images.shrink_to_fit();
                     }
                 }
             }

@@ -177,6 +177,8 @@ fn load_and_validate(dir: &Path, opts: Options) -> Result<(Loaded, Report), Comm
         LoadOptions {
             keep_objects: false,
             drop_object_payloads: true,
+            // The JSON Schemas look inside the CSV metadata.
+            drop_metadata: !opts.schemas,
         },
         opts.all_errors,
     )
@@ -202,6 +204,7 @@ fn previous_findings(
         let opts = LoadOptions {
             keep_objects: false,
             drop_object_payloads: true,
+            drop_metadata: true,
         };
         let mut loaded = catalog::load_path_located(Path::new(previous), opts, false)
             .map_err(|e| fatal(e.message.clone()).with_location(e.location))?;

@@ -539,7 +539,7 @@ fn load_err(message: String, path: &Path, line: Option<usize>) -> CacheError {
     CacheError::Load(LoadError {
         message,
         location: Some(Location {
-            path: path.to_path_buf(),
+            path: path.into(),
             line,
         }),
     })

@@ -495,6 +495,7 @@ mod tests {
             LoadOptions {
                 keep_objects: false,
                 drop_object_payloads: true,
+                drop_metadata: true,
             },
             false,
         )

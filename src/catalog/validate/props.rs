@@ -186,36 +186,13 @@ pub fn parse_properties(props: &[Property]) -> (ParsedProps, Option<String>) {
     let mut parsed = ParsedProps::default();
     let mut first_error = None;
     for (i, p) in props.iter().enumerate() {
-        let typ = match p.typ.as_str() {
-            "olm.package" => Some(PACKAGE),
-            "olm.package.required" => Some(PACKAGE_REQUIRED),
-            "olm.gvk" => Some(GVK),
-            "olm.gvk.required" => Some(GVK_REQUIRED),
-            "olm.bundle.object" => Some(BUNDLE_OBJECT),
-            "olm.csv.metadata" => Some(CSV_METADATA),
-            "olm.channel" => Some(CHANNEL),
-            _ => None,
-        };
         // The loader already decoded every olm.bundle.object (a bad one is a
         // load error), and their base64 payloads are most of a catalog's
         // bytes: they are not parsed a second time here.
         if p.typ == "olm.bundle.object" && !p.value.is_empty() {
             continue;
         }
-        let result = match serde_json::from_str::<Value>(&p.value) {
-            // A property without `value` holds empty raw JSON.
-            Err(_) => Err("unexpected end of JSON input".to_string()),
-            Ok(v) => match &typ {
-                Some(t @ Struct(name, _)) => {
-                    let top = name.rsplit('.').next().unwrap_or(name);
-                    match check(&v, t, top, &mut Vec::new()) {
-                        Some(e) => Err(e),
-                        None => Ok(v),
-                    }
-                }
-                _ => Ok(v),
-            },
-        };
+        let result = parse_property(p);
         match result {
             Ok(v) if p.typ == "olm.package" => parsed.packages.push(package_prop(&v)),
             Ok(_) => {}
@@ -230,6 +207,47 @@ pub fn parse_properties(props: &[Property]) -> (ParsedProps, Option<String>) {
         }
     }
     (parsed, first_error)
+}
+
+/// Go `property.Parse` of one property: its value, or Go's error text
+/// (without the `parse property[i]` prefix).
+fn parse_property(p: &Property) -> Result<Value, String> {
+    let typ = match p.typ.as_str() {
+        "olm.package" => Some(PACKAGE),
+        "olm.package.required" => Some(PACKAGE_REQUIRED),
+        "olm.gvk" => Some(GVK),
+        "olm.gvk.required" => Some(GVK_REQUIRED),
+        "olm.bundle.object" => Some(BUNDLE_OBJECT),
+        "olm.csv.metadata" => Some(CSV_METADATA),
+        "olm.channel" => Some(CHANNEL),
+        _ => None,
+    };
+    match serde_json::from_str::<Value>(&p.value) {
+        // A property without `value` holds empty raw JSON.
+        Err(_) => Err("unexpected end of JSON input".to_string()),
+        Ok(v) => match &typ {
+            Some(t @ Struct(name, _)) => {
+                let top = name.rsplit('.').next().unwrap_or(name);
+                match check(&v, t, top, &mut Vec::new()) {
+                    Some(e) => Err(e),
+                    None => Ok(v),
+                }
+            }
+            _ => Ok(v),
+        },
+    }
+}
+
+/// What a checked `olm.csv.metadata` value becomes when the caller keeps no
+/// payloads (`validate`): it decodes exactly as the original did, and the
+/// descriptions it held are most of a catalog's bytes once bundle objects
+/// are dropped.
+pub const CHECKED_CSV_METADATA: &str = "{}";
+
+/// Whether a property decodes as Go's `property.Parse` wants (so that an
+/// `olm.csv.metadata` value may be replaced by [`CHECKED_CSV_METADATA`]).
+pub fn property_decodes(p: &Property) -> bool {
+    parse_property(p).is_ok()
 }
 
 /// The bundle's `olm.package` properties that decode, as
