@@ -71,9 +71,12 @@ pub struct LoadOptions {
     /// that decode become a stand-in that decodes too, package icons keep
     /// one byte of data (so that empty stays empty), and a bundle's related
     /// images go when every one is a valid pull spec (validate reads them
-    /// for nothing else). Not when the JSON Schemas are checked: they look
-    /// at all of it.
+    /// for nothing else). Only [`load_path_located`] and [`load_bytes`]
+    /// drop them, after `check_schemas`.
     pub drop_metadata: bool,
+    /// Check each blob against the JSON Schemas as it loads (before
+    /// anything is dropped), into [`Loaded::schema_findings`].
+    pub check_schemas: bool,
 }
 
 /// What a dropped `olm.bundle.object` value becomes (valid, and non-empty
@@ -252,22 +255,58 @@ impl SourceMap {
         self.others.extend(other.others);
     }
 
-    /// Record `loc` for the list of `cfg` that just grew by one blob.
-    fn record(&mut self, cfg: &DeclarativeConfig, loc: Location) {
+    /// Record `loc` for the list of `cfg` that just grew by one blob; which
+    /// list, and the blob's index in it.
+    fn record(&mut self, cfg: &DeclarativeConfig, loc: Location) -> Option<(Kind, usize)> {
         let lists = [
-            (cfg.packages.len(), &mut self.packages),
-            (cfg.channels.len(), &mut self.channels),
-            (cfg.bundles.len(), &mut self.bundles),
-            (cfg.deprecations.len(), &mut self.deprecations),
-            (cfg.others.len(), &mut self.others),
+            (Kind::Package, cfg.packages.len(), &mut self.packages),
+            (Kind::Channel, cfg.channels.len(), &mut self.channels),
+            (Kind::Bundle, cfg.bundles.len(), &mut self.bundles),
+            (
+                Kind::Deprecation,
+                cfg.deprecations.len(),
+                &mut self.deprecations,
+            ),
+            (Kind::Other, cfg.others.len(), &mut self.others),
         ];
-        for (len, locs) in lists {
+        for (kind, len, locs) in lists {
             if len > locs.len() {
                 locs.push(loc);
-                return;
+                return Some((kind, len - 1));
             }
         }
+        None
     }
+
+    /// The locations of one kind of blob.
+    pub fn of(&self, kind: Kind) -> &[Location] {
+        match kind {
+            Kind::Package => &self.packages,
+            Kind::Channel => &self.channels,
+            Kind::Bundle => &self.bundles,
+            Kind::Deprecation => &self.deprecations,
+            Kind::Other => &self.others,
+        }
+    }
+}
+
+/// The lists of a config, in their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Package,
+    Channel,
+    Bundle,
+    Deprecation,
+    Other,
+}
+
+/// What the JSON Schemas say of one blob (`<json pointer>: <message>`).
+#[derive(Debug, Clone)]
+pub struct SchemaFinding {
+    pub kind: Kind,
+    /// The blob's index in its list of the config.
+    pub index: usize,
+    pub messages: Vec<String>,
 }
 
 /// A config with the source of every blob, and the load errors met.
@@ -280,6 +319,11 @@ pub struct Loaded {
     /// every file's errors, in walk order; the blobs that did load are in
     /// `config`.
     pub errors: Vec<LoadError>,
+    /// With [`LoadOptions::check_schemas`]: the blobs the JSON Schemas
+    /// flag, in load order.
+    pub schema_findings: Vec<SchemaFinding>,
+    /// Whether the schemas were checked while loading.
+    pub schemas_checked: bool,
 }
 
 impl Loaded {
@@ -329,7 +373,12 @@ pub fn load_path_located(
     // Sized once: growing by doubling would hold up to twice the blobs'
     // headers (and both copies while moving), at 1 GB tens of megabytes.
     all.reserve_for(&parts);
-    for part in parts {
+    all.schemas_checked = opts.check_schemas;
+    for mut part in parts {
+        for f in &mut part.schema_findings {
+            f.index += all.sources.of(f.kind).len();
+        }
+        all.schema_findings.append(&mut part.schema_findings);
         all.config.extend(part.config);
         all.sources.extend(part.sources);
         all.errors.extend(part.errors);
@@ -373,6 +422,8 @@ fn load_bytes_located(bytes: Vec<u8>, path: &Path, opts: LoadOptions, keep_going
         config: cfg,
         sources,
         errors,
+        schema_findings,
+        ..
     } = &mut out;
     let _ = for_each_document(&text, |doc| {
         let line = doc.line;
@@ -382,13 +433,28 @@ fn load_bytes_located(bytes: Vec<u8>, path: &Path, opts: LoadOptions, keep_going
             .map_err(|m| LoadError::at(m, path, Some(line)));
         match result {
             Ok(()) => {
-                sources.record(
+                let added = sources.record(
                     cfg,
                     Location {
                         path: shared.clone(),
                         line: Some(line),
                     },
                 );
+                if let Some((kind, index)) = added {
+                    if opts.check_schemas {
+                        let messages = super::validate::schema::blob_findings(cfg, kind, index);
+                        if !messages.is_empty() {
+                            schema_findings.push(SchemaFinding {
+                                kind,
+                                index,
+                                messages,
+                            });
+                        }
+                    }
+                    if opts.drop_metadata {
+                        drop_checked_metadata(cfg, kind);
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
@@ -582,16 +648,9 @@ pub fn add_value(
         None => format!("error unmarshaling JSON: while decoding JSON: {e}"),
     })?;
     match meta.schema.as_str() {
-        SCHEMA_PACKAGE => {
-            let mut p = decode_package(&value).map_err(|e| format!("parse package: {e}"))?;
-            if opts.drop_metadata
-                && let Some(data) = p.icon.as_mut().and_then(|i| i.data.as_mut())
-            {
-                data.truncate(1);
-                data.shrink_to_fit();
-            }
-            cfg.packages.push(p)
-        }
+        SCHEMA_PACKAGE => cfg
+            .packages
+            .push(decode_package(&value).map_err(|e| format!("parse package: {e}"))?),
         SCHEMA_CHANNEL => cfg
             .channels
             .push(decode_channel(&value).map_err(|e| format!("parse channel: {e}"))?),
@@ -599,26 +658,12 @@ pub fn add_value(
             let mut b = decode_bundle(&value).map_err(|e| format!("parse bundle: {e}"))?;
             read_bundle_objects(&mut b, opts.keep_objects)
                 .map_err(|e| format!("read bundle objects: {e}"))?;
-            for p in &mut b.properties {
-                if opts.drop_object_payloads && p.typ == PROP_BUNDLE_OBJECT && !p.value.is_empty() {
-                    p.value = DROPPED_OBJECT.to_string();
-                } else if opts.drop_metadata
-                    && p.typ == PROP_CSV_METADATA
-                    && p.value.len() > props::CHECKED_CSV_METADATA.len()
-                    && props::property_decodes(p)
-                {
-                    // A value that does not decode stays, for Go's error
-                    // in its place.
-                    p.value = props::CHECKED_CSV_METADATA.to_string();
+            if opts.drop_object_payloads {
+                for p in &mut b.properties {
+                    if p.typ == PROP_BUNDLE_OBJECT && !p.value.is_empty() {
+                        p.value = DROPPED_OBJECT.to_string();
+                    }
                 }
-            }
-            if opts.drop_metadata
-                && b.related_images.iter().all(|r| {
-                    r.image.is_empty()
-                        || crate::image::reference::parse_normalized_named(&r.image).is_ok()
-                })
-            {
-                b.related_images = Vec::new();
             }
             cfg.bundles.push(b)
         }
@@ -643,6 +688,47 @@ pub fn add_value(
         }
     }
     Ok(())
+}
+
+/// [`LoadOptions::drop_metadata`] on the blob just added to `cfg`.
+fn drop_checked_metadata(cfg: &mut DeclarativeConfig, kind: Kind) {
+    match kind {
+        Kind::Package => {
+            if let Some(data) = cfg
+                .packages
+                .last_mut()
+                .and_then(|p| p.icon.as_mut())
+                .and_then(|i| i.data.as_mut())
+            {
+                data.truncate(1);
+                data.shrink_to_fit();
+            }
+        }
+        Kind::Bundle => {
+            let Some(b) = cfg.bundles.last_mut() else {
+                return;
+            };
+            for p in &mut b.properties {
+                // A value that does not decode stays, for Go's error in its
+                // place.
+                if p.typ == PROP_CSV_METADATA
+                    && p.value.len() > props::CHECKED_CSV_METADATA.len()
+                    && props::property_decodes(p)
+                {
+                    p.value = props::CHECKED_CSV_METADATA.to_string();
+                }
+            }
+            // Validate reads related images only to check their pull specs,
+            // and names a bad one by its index: all stay if one is bad.
+            if b.related_images.iter().all(|r| {
+                r.image.is_empty()
+                    || crate::image::reference::parse_normalized_named(&r.image).is_ok()
+            }) {
+                b.related_images = Vec::new();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Go's `Meta.UnmarshalJSON`: the generic decode every blob goes through.

@@ -177,8 +177,9 @@ fn load_and_validate(dir: &Path, opts: Options) -> Result<(Loaded, Report), Comm
         LoadOptions {
             keep_objects: false,
             drop_object_payloads: true,
-            // The JSON Schemas look inside the CSV metadata.
-            drop_metadata: !opts.schemas,
+            drop_metadata: true,
+            // Checked as each blob loads, before its metadata is dropped.
+            check_schemas: opts.schemas,
         },
         opts.all_errors,
     )
@@ -205,6 +206,7 @@ fn previous_findings(
             keep_objects: false,
             drop_object_payloads: true,
             drop_metadata: true,
+            check_schemas: false,
         };
         let mut loaded = catalog::load_path_located(Path::new(previous), opts, false)
             .map_err(|e| fatal(e.message.clone()).with_location(e.location))?;

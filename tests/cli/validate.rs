@@ -49,6 +49,65 @@ fn every_rule_gives_gos_message() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `opm validate` loads with the schemas checked per blob as it loads and
+/// then drops what its checks no longer read (CSV metadata, icons, related
+/// images): every report, Go's message, errors and warnings, is the one of
+/// a full load checked afterwards.
+#[test]
+fn dropping_checked_metadata_changes_no_report() {
+    let mut dirs = Vec::new();
+    for group in ["validate/rules", "lints"] {
+        for e in std::fs::read_dir(testdata().join(group)).unwrap() {
+            let case = e.unwrap().path();
+            for sub in ["catalog", "bad", "good"] {
+                if case.join(sub).is_dir() {
+                    dirs.push(case.join(sub));
+                }
+            }
+        }
+    }
+    // Go's own verdicts on mutated catalogs (invalid related images…).
+    for e in std::fs::read_dir(testdata().join("cases/validate-mutants")).unwrap() {
+        let input = e.unwrap().path().join("input");
+        if input.is_dir() {
+            dirs.push(input);
+        }
+    }
+    dirs.sort();
+    assert!(dirs.len() >= 90, "fixtures missing: {}", dirs.len());
+    let opts = Options {
+        all_errors: true,
+        schemas: true,
+        lints: true,
+    };
+    let mut flagged = 0;
+    for dir in dirs {
+        let full = report(&dir, opts);
+        let lean = load_path_located(
+            &dir,
+            LoadOptions {
+                keep_objects: false,
+                drop_object_payloads: true,
+                drop_metadata: true,
+                check_schemas: true,
+            },
+            true,
+        )
+        .unwrap();
+        assert!(lean.schemas_checked);
+        let lean = validate::validate(&lean, opts);
+        assert_eq!(full.go_message, lean.go_message, "{}", dir.display());
+        assert_eq!(full.diagnostics, lean.diagnostics, "{}", dir.display());
+        flagged += full
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == "schema")
+            .count();
+    }
+    // The comparison covers schema warnings too.
+    assert!(flagged > 0);
+}
+
 /// `--all-errors` never changes Go's verdict, and reports errors exactly
 /// when Go does (it may say one thing where Go says two: an entry with no
 /// bundle is reported once, not as the phantom bundle Go's model makes).

@@ -496,6 +496,7 @@ mod tests {
                 keep_objects: false,
                 drop_object_payloads: true,
                 drop_metadata: true,
+                check_schemas: false,
             },
             false,
         )

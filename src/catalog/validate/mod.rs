@@ -316,9 +316,11 @@ pub fn validate(loaded: &Loaded, opts: Options) -> Report {
         }
     }
     if opts.schemas {
-        report
-            .diagnostics
-            .extend(schema::check_config(&loaded.config, &loaded.sources));
+        report.diagnostics.extend(if loaded.schemas_checked {
+            schema::diagnostics(&loaded.schema_findings, &loaded.sources)
+        } else {
+            schema::check_config(&loaded.config, &loaded.sources)
+        });
     }
     report
 }

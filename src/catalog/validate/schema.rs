@@ -17,7 +17,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::{Diagnostic, Severity};
-use crate::catalog::{BlobRef, DeclarativeConfig, Location, SourceMap};
+use crate::catalog::load::{Kind, SchemaFinding};
+use crate::catalog::{BlobRef, DeclarativeConfig, SourceMap};
 
 /// The schema files, embedded so the binary needs nothing beside it.
 pub const FILES: &[(&str, &str)] = &[
@@ -114,63 +115,70 @@ pub fn check_value(v: &jsonschema::Validator, value: &Value) -> Vec<String> {
         .collect()
 }
 
-fn check_blob(
-    v: &jsonschema::Validator,
-    blob: BlobRef<'_>,
-    location: Option<&Location>,
-    out: &mut Vec<Diagnostic>,
-) {
+/// What the schemas say of the blob at `index` of `kind`'s list in `cfg`
+/// (`<json pointer>: <message>`); other schemas are not examined.
+pub fn blob_findings(cfg: &DeclarativeConfig, kind: Kind, index: usize) -> Vec<String> {
+    let v = validators();
+    let (validator, blob) = match kind {
+        Kind::Package => (&v.package, cfg.packages.get(index).map(BlobRef::Package)),
+        Kind::Channel => (&v.channel, cfg.channels.get(index).map(BlobRef::Channel)),
+        Kind::Bundle => (&v.bundle, cfg.bundles.get(index).map(BlobRef::Bundle)),
+        Kind::Deprecation => (
+            &v.deprecations,
+            cfg.deprecations.get(index).map(BlobRef::Deprecation),
+        ),
+        Kind::Other => return Vec::new(),
+    };
+    let Some(blob) = blob else {
+        return Vec::new();
+    };
     let mut json = Vec::new();
     blob.write_compact(&mut json);
-    let Ok(value) = serde_json::from_slice::<Value>(&json) else {
-        return;
-    };
-    for message in check_value(v, &value) {
-        out.push(Diagnostic {
-            severity: Severity::Warning,
-            rule: "schema",
-            message,
-            context: Vec::new(),
-            location: location.cloned(),
-        });
+    match serde_json::from_slice::<Value>(&json) {
+        Ok(value) => check_value(validator, &value),
+        Err(_) => Vec::new(),
     }
+}
+
+/// Warnings for findings, in the config's list order (packages, channels,
+/// bundles, deprecations), each at its blob.
+pub fn diagnostics(findings: &[SchemaFinding], sources: &SourceMap) -> Vec<Diagnostic> {
+    let mut sorted: Vec<&SchemaFinding> = findings.iter().collect();
+    sorted.sort_by_key(|f| (f.kind, f.index));
+    sorted
+        .into_iter()
+        .flat_map(|f| {
+            let location = sources.of(f.kind).get(f.index);
+            f.messages.iter().map(move |message| Diagnostic {
+                severity: Severity::Warning,
+                rule: "schema",
+                message: message.clone(),
+                context: Vec::new(),
+                location: location.cloned(),
+            })
+        })
+        .collect()
 }
 
 /// Check every olm.* blob of a config; other schemas are not examined.
 pub fn check_config(cfg: &DeclarativeConfig, sources: &SourceMap) -> Vec<Diagnostic> {
-    let v = validators();
-    let mut out = Vec::new();
-    for (i, p) in cfg.packages.iter().enumerate() {
-        check_blob(
-            &v.package,
-            BlobRef::Package(p),
-            sources.packages.get(i),
-            &mut out,
-        );
-    }
-    for (i, c) in cfg.channels.iter().enumerate() {
-        check_blob(
-            &v.channel,
-            BlobRef::Channel(c),
-            sources.channels.get(i),
-            &mut out,
-        );
-    }
-    for (i, b) in cfg.bundles.iter().enumerate() {
-        check_blob(
-            &v.bundle,
-            BlobRef::Bundle(b),
-            sources.bundles.get(i),
-            &mut out,
-        );
-    }
-    for (i, d) in cfg.deprecations.iter().enumerate() {
-        check_blob(
-            &v.deprecations,
-            BlobRef::Deprecation(d),
-            sources.deprecations.get(i),
-            &mut out,
-        );
-    }
-    out
+    let kinds = [
+        (Kind::Package, cfg.packages.len()),
+        (Kind::Channel, cfg.channels.len()),
+        (Kind::Bundle, cfg.bundles.len()),
+        (Kind::Deprecation, cfg.deprecations.len()),
+    ];
+    let findings: Vec<SchemaFinding> = kinds
+        .into_iter()
+        .flat_map(|(kind, n)| (0..n).map(move |index| (kind, index)))
+        .filter_map(|(kind, index)| {
+            let messages = blob_findings(cfg, kind, index);
+            (!messages.is_empty()).then_some(SchemaFinding {
+                kind,
+                index,
+                messages,
+            })
+        })
+        .collect();
+    diagnostics(&findings, sources)
 }
