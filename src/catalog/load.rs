@@ -488,6 +488,9 @@ pub fn for_each_document<'a, E>(
     if first == Some(&b'{') {
         // `text` is valid UTF-8 already: the str reader does not check it again.
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        // Where `stream` started in `text` (it restarts after a document
+        // decoded another way, below), and the lines before that.
+        let (mut base, mut base_lines) = (0usize, 0usize);
         let mut decoded = 0usize;
         let mut last_end = 0usize;
         // Lines are counted incrementally: recounting from the start of the
@@ -501,7 +504,7 @@ pub fn for_each_document<'a, E>(
                 None => return Ok(()),
                 Some(Ok(v)) => {
                     decoded += 1;
-                    let end = stream.byte_offset();
+                    let end = base + stream.byte_offset();
                     f(Document {
                         line,
                         value: Ok(v),
@@ -509,9 +512,34 @@ pub fn for_each_document<'a, E>(
                     })?;
                     last_end = end;
                 }
+                Some(Err(e))
+                    if e.to_string().starts_with("recursion limit exceeded")
+                        && go_json_syntax_error(
+                            &bytes[start..start + json_value_len(&bytes[start..])],
+                        )
+                        .is_none() =>
+                {
+                    // Nested deeper than serde's 128 levels, within Go's
+                    // 10000 (the syntax check above enforces Go's limit):
+                    // Go decodes it, so decode this one document with the
+                    // YAML parser (JSON is YAML; it has Go's depth limit and
+                    // no recursion on the stack), then go on with JSON.
+                    let end = start + json_value_len(&bytes[start..]);
+                    decoded += 1;
+                    f(Document {
+                        line,
+                        value: crate::encoding::yaml::yaml_doc_to_value(&text[start..end])
+                            .map_err(|e| e.to_string()),
+                        raw: Some(&bytes[start..end]),
+                    })?;
+                    last_end = end;
+                    base = end;
+                    base_lines = line - 1 + memchr_count(&bytes[start..end]);
+                    stream = serde_json::Deserializer::from_str(&text[end..]).into_iter::<Value>();
+                }
                 Some(Err(e)) => {
                     let json_error = Document {
-                        line: e.line(),
+                        line: base_lines + e.line(),
                         value: Err(
                             go_json_syntax_error(&bytes[start..]).unwrap_or_else(|| e.to_string())
                         ),
@@ -546,6 +574,53 @@ pub fn for_each_document<'a, E>(
         }
     }
     yaml_documents(bytes, 0, &mut f)
+}
+
+/// Parse JSON that Go's decoder accepts, nested up to Go's 10000 levels
+/// (serde stops at 128; deeper values go through the YAML parser, which has
+/// Go's limit and does not recurse on the stack).
+pub fn parse_json(text: &str) -> Result<Value, String> {
+    match serde_json::from_str::<Value>(text) {
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            if let Some(e) = go_json_syntax_error(text.as_bytes()) {
+                return Err(e);
+            }
+            crate::encoding::yaml::yaml_doc_to_value(text).map_err(|e| e.to_string())
+        }
+        r => r.map_err(|e| e.to_string()),
+    }
+}
+
+/// The length of the JSON value `b` starts with (after whitespace), for a
+/// value Go's scanner accepts: brackets are counted outside strings.
+fn json_value_len(b: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut i = skip_ws(b, 0);
+    while i < b.len() {
+        let c = b[i];
+        i += 1;
+        if in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+    }
+    b.len()
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {

@@ -200,6 +200,56 @@ fn migrate_writes_one_folder_per_package() {
     );
 }
 
+/// Regression (issue 12): a JSON document nested deeper than serde_json's
+/// 128 levels but within Go's 10000, after the first document of its file,
+/// loads as Go loads it (it was `recursion limit exceeded`); the documents
+/// after it load too, and an unknown property's deep value is not decoded.
+#[test]
+fn nesting_between_128_and_10000_levels_loads() {
+    let doc = |n: usize| {
+        format!(
+            concat!(
+                r#"{{"schema":"olm.package","name":"foo","defaultChannel":"s"}}"#,
+                "\n",
+                r#"{{"schema":"olm.channel","package":"foo","name":"s","entries":[{{"name":"foo.v1"}}]}}"#,
+                "\n",
+                r#"{{"schema":"olm.bundle","package":"foo","name":"foo.v1","image":"q.io/x/foo:v1","properties":[{{"type":"olm.package","value":{{"packageName":"foo","version":"1.0.0"}}}},{{"type":"x.deep","value":{}{}}}]}}"#,
+                "\n",
+                r#"{{"schema":"example.com/after","package":"foo","name":"n"}}"#,
+                "\n"
+            ),
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
+    let shallow = catalog(&[("foo/catalog.json", doc(300))]);
+    let o = run(&["render", shallow.path().to_str().unwrap(), "-o", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("example.com/after"));
+    assert_eq!(out.matches('[').count(), 300 + 2, "{}", &out[..200]);
+    // 3 levels around the value: 9,997 in all, within Go's 10000.
+    let deep = catalog(&[("foo/catalog.json", doc(9_994))]);
+    for format in ["json", "text"] {
+        let o = run(&["validate", deep.path().to_str().unwrap(), "-o", format]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+    let too_deep = catalog(&[("foo/catalog.json", doc(9_998))]);
+    let o = run(&["validate", too_deep.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exceeded max depth"));
+}
+
 /// Regression (issue 12): JSON nested 100,000 levels deep is Go's
 /// `exceeded max depth` error for every loading command, not a stack
 /// overflow (SIGABRT).

@@ -222,7 +222,11 @@ fn parse_property(p: &Property) -> Result<Value, String> {
         "olm.channel" => Some(CHANNEL),
         _ => None,
     };
-    match serde_json::from_str::<Value>(&p.value) {
+    // Go keeps the raw value of a type it does not know: nothing to decode.
+    if typ.is_none() && !p.value.is_empty() {
+        return Ok(Value::Null);
+    }
+    match crate::catalog::load::parse_json(&p.value) {
         // A property without `value` holds empty raw JSON.
         Err(_) => Err("unexpected end of JSON input".to_string()),
         Ok(v) => match &typ {
