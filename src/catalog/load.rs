@@ -512,32 +512,28 @@ pub fn for_each_document<'a, E>(
                     })?;
                     last_end = end;
                 }
-                Some(Err(e))
-                    if e.to_string().starts_with("recursion limit exceeded")
-                        && go_json_syntax_error(
-                            &bytes[start..start + json_value_len(&bytes[start..])],
-                        )
-                        .is_none() =>
-                {
-                    // Nested deeper than serde's 128 levels, within Go's
-                    // 10000 (the syntax check above enforces Go's limit):
-                    // Go decodes it, so decode this one document with the
-                    // YAML parser (JSON is YAML; it has Go's depth limit and
-                    // no recursion on the stack), then go on with JSON.
-                    let end = start + json_value_len(&bytes[start..]);
-                    decoded += 1;
-                    f(Document {
-                        line,
-                        value: crate::encoding::yaml::yaml_doc_to_value(&text[start..end])
-                            .map_err(|e| e.to_string()),
-                        raw: Some(&bytes[start..end]),
-                    })?;
-                    last_end = end;
-                    base = end;
-                    base_lines = line - 1 + memchr_count(&bytes[start..end]);
-                    stream = serde_json::Deserializer::from_str(&text[end..]).into_iter::<Value>();
-                }
                 Some(Err(e)) => {
+                    // Nested deeper than serde's 128 levels, within Go's
+                    // 10000 (Go's syntax check enforces Go's limit): Go
+                    // decodes it, so decode this one document without
+                    // serde, then go on with JSON.
+                    let deep_end = too_deep(&e)
+                        .then(|| start + json_value_len(&bytes[start..]))
+                        .filter(|&end| go_json_syntax_error(&bytes[start..end]).is_none());
+                    if let Some(end) = deep_end {
+                        decoded += 1;
+                        f(Document {
+                            line,
+                            value: decode_deep_json(&text[start..end]),
+                            raw: Some(&bytes[start..end]),
+                        })?;
+                        last_end = end;
+                        base = end;
+                        base_lines = line - 1 + memchr_count(&bytes[start..end]);
+                        stream =
+                            serde_json::Deserializer::from_str(&text[end..]).into_iter::<Value>();
+                        continue;
+                    }
                     let json_error = Document {
                         line: base_lines + e.line(),
                         value: Err(
@@ -581,14 +577,24 @@ pub fn for_each_document<'a, E>(
 /// Go's limit and does not recurse on the stack).
 pub fn parse_json(text: &str) -> Result<Value, String> {
     match serde_json::from_str::<Value>(text) {
-        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
-            if let Some(e) = go_json_syntax_error(text.as_bytes()) {
-                return Err(e);
-            }
-            crate::encoding::yaml::yaml_doc_to_value(text).map_err(|e| e.to_string())
-        }
+        Err(e) if too_deep(&e) => match go_json_syntax_error(text.as_bytes()) {
+            Some(e) => Err(e),
+            None => decode_deep_json(text),
+        },
         r => r.map_err(|e| e.to_string()),
     }
+}
+
+/// Whether serde refused JSON only for its depth (its own limit of 128).
+fn too_deep(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("recursion limit exceeded")
+}
+
+/// JSON that Go's syntax check accepts but serde finds too deep, through
+/// the YAML parser (JSON is YAML; it has Go's depth limit and does not
+/// recurse on the stack).
+fn decode_deep_json(text: &str) -> Result<Value, String> {
+    crate::encoding::yaml::yaml_doc_to_value(text).map_err(|e| e.to_string())
 }
 
 /// The length of the JSON value `b` starts with (after whitespace), for a
