@@ -260,6 +260,9 @@ impl Puller {
 pub struct Unpacked {
     pub labels: BTreeMap<String, String>,
     root: Root,
+    /// The regular files this run just unpacked (root-relative path: size
+    /// and SHA-256); `None` when the tree came from the cache.
+    fresh: Option<unpack::Written>,
 }
 
 enum Root {
@@ -282,6 +285,14 @@ impl Unpacked {
     pub fn is_cached(&self) -> bool {
         matches!(self.root, Root::Cached(_))
     }
+
+    /// What the root holds now at `rel` (a `/`-separated root-relative
+    /// path) when this run unpacked it: size and SHA-256 (hex) of the
+    /// regular file; `None` otherwise (no such regular file, or a tree
+    /// read from the cache).
+    pub fn fresh_file(&self, rel: &str) -> Option<&(u64, String)> {
+        self.fresh.as_ref()?.get(rel)
+    }
 }
 
 impl Puller {
@@ -294,6 +305,19 @@ impl Puller {
     /// first); when unpacking fails, its layers, config and manifest are
     /// removed from the cache.
     pub fn unpack(&self, reference: &str) -> Result<Unpacked, String> {
+        self.unpack_tapped(reference, None)
+    }
+
+    /// [`unpack`](Self::unpack), handing each regular file that a layer
+    /// writes below a file-based catalog image's catalog folder (its
+    /// `configs` label) to `on_file` as soon as it is on disk (see
+    /// [`unpack::Tap`]). Nothing is handed over when the tree comes from
+    /// the cache, or for other kinds of image.
+    pub fn unpack_tapped(
+        &self,
+        reference: &str,
+        on_file: Option<&unpack::OnFile<'_>>,
+    ) -> Result<Unpacked, String> {
         let q = go_quote(reference);
         let pulled = self.get(reference);
         let pulled = pulled
@@ -301,6 +325,14 @@ impl Puller {
             .as_ref()
             .map_err(|e| format!("failed to pull image {q}: {e}"))?;
         let labels = pulled.labels.clone();
+        let tap = on_file.and_then(|on_file| {
+            Some(unpack::Tap {
+                under: label_rel(labels.get(LABEL_CONFIGS)?)?,
+                max_file: TAP_MAX_FILE,
+                on_file,
+            })
+        });
+        let tap = tap.as_ref();
         if pulled.in_cache
             && labels.contains_key(LABEL_CONFIGS)
             && let Some(key) = tree::key(&pulled.layers)
@@ -311,6 +343,7 @@ impl Puller {
                 return Ok(Unpacked {
                     labels,
                     root: Root::Cached(root),
+                    fresh: None,
                 });
             }
             // The pull skipped the layers of a tree that has now proved
@@ -321,19 +354,21 @@ impl Puller {
                     .as_ref()
                     .as_ref()
                     .map_err(|e| format!("failed to pull image {q}: {e}"))?;
-                return self.build_tree(&cache, &key, again, &q, bound);
+                return self.build_tree(&cache, &key, again, &q, bound, tap);
             }
-            return self.build_tree(&cache, &key, pulled, &q, bound);
+            return self.build_tree(&cache, &key, pulled, &q, bound, tap);
         }
         let root = tempfile::Builder::new()
             .prefix("opm-unpack-")
             .tempdir()
             .map_err(|e| format!("create tempdir: {e}"))?;
-        unpack::apply_layers(&pulled.layers, root.path(), self.opts.max_bytes())
-            .map_err(|e| format!("failed to unpack image {q}: {e}"))?;
+        let written =
+            unpack::apply_layers_hashed(&pulled.layers, root.path(), self.opts.max_bytes(), tap)
+                .map_err(|e| format!("failed to unpack image {q}: {e}"))?;
         Ok(Unpacked {
             labels,
             root: Root::Temp(root),
+            fresh: Some(written),
         })
     }
 
@@ -346,11 +381,15 @@ impl Puller {
         pulled: &Pulled,
         q: &str,
         bound: u64,
+        tap: Option<&unpack::Tap<'_>>,
     ) -> Result<Unpacked, String> {
         let max = self.opts.max_bytes();
+        let mut fresh = None;
         let built = tree::build(cache, key, |root| {
-            unpack::apply_layers_hashed(&pulled.layers, root, max)
-                .map_err(|e| format!("failed to unpack image {q}: {e}"))
+            let written = unpack::apply_layers_hashed(&pulled.layers, root, max, tap)
+                .map_err(|e| format!("failed to unpack image {q}: {e}"))?;
+            fresh = Some(written.clone());
+            Ok(written)
         });
         let root = match built {
             Ok(root) => root,
@@ -372,6 +411,7 @@ impl Puller {
         Ok(Unpacked {
             labels: pulled.labels.clone(),
             root: Root::Cached(root),
+            fresh,
         })
     }
 }
@@ -388,6 +428,24 @@ fn forget(cache: &cache::BlobCache, pulled: &Pulled) {
     if let Some(m) = &pulled.manifest {
         let _ = std::fs::remove_file(cache.path(&digest::Digest::of(m)));
     }
+}
+
+/// Catalog files up to this size are handed to a tap as they are unpacked;
+/// larger ones are read from disk afterwards.
+const TAP_MAX_FILE: u64 = 64 << 20;
+
+/// The root-relative, `/`-separated form of a path label (`/configs` →
+/// `configs`); `None` when it climbs out (`..`).
+fn label_rel(value: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in value.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => return None,
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// The folder a path label (`/configs`, `/database/index.db`) names inside

@@ -3,7 +3,10 @@
 //! of each kind) into one catalog, as Go opm's `action.Render` does
 //! (spec §4.2–§4.3). What a reference is comes from `crate::source`.
 
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use crate::catalog::{self, DeclarativeConfig, LoadOptions, Location, migrate::Level};
 use crate::source::{self, ImageContent, Source};
@@ -98,16 +101,32 @@ pub fn render_ref(
     opts: &RenderOptions<'_>,
 ) -> Result<DeclarativeConfig, RenderError> {
     let parts = catalog::load::Parts::default();
-    render_ref_each(reference, opts, &|i, cfg| {
-        parts.add(i, cfg);
-        Ok(())
-    })?;
+    render_ref_each(reference, opts, &parts)?;
     Ok(parts.merge())
 }
 
-/// The callback of [`render_ref_each`]: a load unit's index (its file's
-/// position in walk order) and its blobs, transformed.
-pub type PartFn<'a> = dyn Fn(usize, DeclarativeConfig) -> Result<(), String> + Sync + 'a;
+/// Where [`render_ref_each`] hands its load units, possibly from several
+/// threads.
+pub trait Units: Sync {
+    /// A load unit's blobs, transformed; `unit` is its file's position in
+    /// walk order, or a provisional number until [`renumber`](Self::renumber).
+    fn add(&self, unit: usize, cfg: DeclarativeConfig) -> Result<(), String>;
+    /// Give every unit added so far the number `map` says, or drop it
+    /// (`None`). Called when the files of an image were parsed while it
+    /// unpacked, before their place in walk order was known.
+    fn renumber(&self, map: &(dyn Fn(usize) -> Option<usize> + Sync));
+}
+
+impl Units for catalog::load::Parts {
+    fn add(&self, unit: usize, cfg: DeclarativeConfig) -> Result<(), String> {
+        catalog::load::Parts::add(self, unit, cfg);
+        Ok(())
+    }
+
+    fn renumber(&self, map: &(dyn Fn(usize) -> Option<usize> + Sync)) {
+        catalog::load::Parts::renumber(self, map)
+    }
+}
 
 /// Render one reference, handing each load unit (a catalog file, or the
 /// single bundle of a bundle) to `f` as soon as it is ready, possibly from
@@ -115,7 +134,7 @@ pub type PartFn<'a> = dyn Fn(usize, DeclarativeConfig) -> Result<(), String> + S
 pub fn render_ref_each(
     reference: &str,
     opts: &RenderOptions<'_>,
-    f: &PartFn<'_>,
+    f: &dyn Units,
 ) -> Result<(), RenderError> {
     let path = Path::new(reference);
     match source::classify(reference) {
@@ -148,7 +167,7 @@ pub fn render_ref_each(
 
 /// Render a SQLite index database, one load unit per package so that a
 /// large index streams.
-fn render_sqlite(path: &Path, opts: &RenderOptions<'_>, f: &PartFn<'_>) -> Result<(), RenderError> {
+fn render_sqlite(path: &Path, opts: &RenderOptions<'_>, f: &dyn Units) -> Result<(), RenderError> {
     if let Some(tell) = opts.on_sqlite {
         tell();
     }
@@ -159,7 +178,7 @@ fn render_sqlite(path: &Path, opts: &RenderOptions<'_>, f: &PartFn<'_>) -> Resul
             keep_objects,
             ..Default::default()
         },
-        &mut |i, cfg| f(i, finish(cfg, opts)?),
+        &mut |i, cfg| f.add(i, finish(cfg, opts)?),
     )
     .map_err(RenderError::from)
 }
@@ -168,10 +187,15 @@ fn render_sqlite(path: &Path, opts: &RenderOptions<'_>, f: &PartFn<'_>) -> Resul
 /// fetch and unpack it, then render what its labels say it holds by the
 /// same code as a directory, so an image and the directory it was built
 /// from give the same output (a bundle image's `image` is the reference).
+///
+/// The files of a file-based catalog image are parsed as the unpacker
+/// writes them, while the layers still decompress ([`Streamed`]); those
+/// the finished tree holds as they were parsed are then placed in walk
+/// order, the others loaded from disk.
 fn render_image(
     reference: &str,
     opts: &RenderOptions<'_>,
-    f: &PartFn<'_>,
+    f: &dyn Units,
 ) -> Result<(), RenderError> {
     let owned;
     let puller = match opts.images {
@@ -181,9 +205,15 @@ fn render_image(
             &owned
         }
     };
-    let image = puller.unpack(reference)?;
+    let streamed = Streamed::default();
+    let image = rayon::in_place_scope(|scope| {
+        let on_file = |rel: &str, data: Vec<u8>, sha: &str| {
+            streamed.parse(scope, rel, data, sha, opts, f);
+        };
+        puller.unpack_tapped(reference, Some(&on_file))
+    })?;
     match source::image_content(&image, reference)? {
-        ImageContent::Catalog(dir) => render_catalog_dir(&dir, opts, f),
+        ImageContent::Catalog(dir) => streamed.finish(&image, &dir, opts, f),
         ImageContent::Bundle => {
             if !opts.allowed.bundle_images {
                 return Err("cannot render bundle image: not allowed".to_string().into());
@@ -214,7 +244,7 @@ fn finish(
 pub fn render_bundle(
     bundle: catalog::Bundle,
     opts: &RenderOptions<'_>,
-    f: &PartFn<'_>,
+    f: &dyn Units,
 ) -> Result<(), RenderError> {
     let cfg = finish(
         DeclarativeConfig {
@@ -223,18 +253,31 @@ pub fn render_bundle(
         },
         opts,
     )?;
-    f(0, cfg).map_err(RenderError::from)
+    f.add(0, cfg).map_err(RenderError::from)
 }
 
 /// Render a file-based catalog directory (given, or unpacked from an image).
 pub fn render_catalog_dir(
     path: &Path,
     opts: &RenderOptions<'_>,
-    f: &PartFn<'_>,
+    f: &dyn Units,
+) -> Result<(), RenderError> {
+    let files: Vec<(usize, PathBuf)> = catalog::load::files_of(path)?
+        .into_iter()
+        .enumerate()
+        .collect();
+    render_files(&files, opts, f)
+}
+
+/// Render catalog files, each the load unit its number says.
+fn render_files(
+    files: &[(usize, PathBuf)],
+    opts: &RenderOptions<'_>,
+    f: &dyn Units,
 ) -> Result<(), RenderError> {
     let keep_objects = opts.migrate.needs_objects();
-    catalog::load_path_each(
-        path,
+    catalog::load::load_files_each(
+        files,
         LoadOptions {
             keep_objects,
             ..Default::default()
@@ -244,11 +287,154 @@ pub fn render_catalog_dir(
                 message,
                 location: None,
             })?;
-            f(i, cfg).map_err(|message| catalog::LoadError {
+            f.add(i, cfg).map_err(|message| catalog::LoadError {
                 message,
                 location: None,
             })
         },
     )
     .map_err(RenderError::from)
+}
+
+/// Load units from here on are provisional: files parsed while their image
+/// was still unpacking, placed in walk order (or dropped) once it is done.
+const PROVISIONAL: usize = 1 << 30;
+
+/// Bytes of catalog files handed over by the unpacker and not parsed yet;
+/// past it the unpacker waits (one file larger than this is let through
+/// alone).
+const STREAM_BUDGET: usize = 16 << 20;
+
+/// The catalog files of an image parsed while it unpacks.
+///
+/// Each file the unpacker writes below the catalog folder is parsed,
+/// transformed and handed to the units at once, under a provisional unit
+/// number. When the image is unpacked, the catalog folder is walked as a
+/// directory would be: a file whose content (SHA-256) is the one parsed
+/// takes that unit's place; the rest (files a later layer changed, links,
+/// files too large to hand over, files that failed to parse) are loaded
+/// from disk, so errors are reported exactly as for a directory; units of
+/// files the walk does not list (ignored, removed, replaced) are dropped.
+#[derive(Default)]
+struct Streamed {
+    /// By root-relative path: the latest unit parsed for it, and the
+    /// SHA-256 of what was parsed.
+    files: Mutex<HashMap<String, (usize, String)>>,
+    /// Units that parsed and were handed over.
+    done: Mutex<HashSet<usize>>,
+    next: AtomicUsize,
+    in_flight: Mutex<usize>,
+    freed: Condvar,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Streamed {
+    /// Parse one file on the pool (waiting while too many bytes are
+    /// queued).
+    fn parse<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        rel: &str,
+        data: Vec<u8>,
+        sha: &str,
+        opts: &'s RenderOptions<'s>,
+        f: &'s dyn Units,
+    ) {
+        let len = data.len();
+        self.reserve(len);
+        let unit = PROVISIONAL + self.next.fetch_add(1, Ordering::Relaxed);
+        locked(&self.files).insert(rel.to_string(), (unit, sha.to_string()));
+        let path = PathBuf::from(rel);
+        scope.spawn(move |_| {
+            let load = LoadOptions {
+                keep_objects: opts.migrate.needs_objects(),
+                ..Default::default()
+            };
+            let ok = catalog::load::load_bytes(data, &path, load)
+                .ok()
+                .and_then(|cfg| finish(cfg, opts).ok())
+                .is_some_and(|cfg| f.add(unit, cfg).is_ok());
+            if ok {
+                locked(&self.done).insert(unit);
+            }
+            *locked(&self.in_flight) -= len;
+            self.freed.notify_all();
+        });
+    }
+
+    fn reserve(&self, len: usize) {
+        loop {
+            let mut queued = locked(&self.in_flight);
+            if *queued == 0 || *queued + len <= STREAM_BUDGET {
+                *queued += len;
+                return;
+            }
+            if rayon::current_thread_index().is_some() {
+                // On the pool: parse queued files instead of waiting.
+                drop(queued);
+                if let Some(rayon::Yield::Executed) = rayon::yield_now() {
+                    continue;
+                }
+                queued = locked(&self.in_flight);
+            }
+            let _ = self
+                .freed
+                .wait_timeout(queued, std::time::Duration::from_millis(5));
+        }
+    }
+
+    /// Place the parsed units in walk order and load the other files of
+    /// the catalog folder `dir` of `image`.
+    fn finish(
+        self,
+        image: &crate::image::Unpacked,
+        dir: &Path,
+        opts: &RenderOptions<'_>,
+        f: &dyn Units,
+    ) -> Result<(), RenderError> {
+        if self.next.load(Ordering::Relaxed) == 0 {
+            return render_catalog_dir(dir, opts, f);
+        }
+        let parsed = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
+        let done = self.done.into_inner().unwrap_or_else(|e| e.into_inner());
+        let files = catalog::load::files_of(dir)?;
+        let mut place = HashMap::new();
+        let mut rest = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            let same = root_relative(image.root(), file).and_then(|rel| {
+                let (unit, sha) = parsed.get(&rel)?;
+                let (_, now) = image.fresh_file(&rel)?;
+                (done.contains(unit) && now == sha).then_some(*unit)
+            });
+            match same {
+                Some(unit) => {
+                    place.insert(unit, i);
+                }
+                None => rest.push((i, file.clone())),
+            }
+        }
+        f.renumber(&|unit| {
+            if unit < PROVISIONAL {
+                Some(unit)
+            } else {
+                place.get(&unit).copied()
+            }
+        });
+        render_files(&rest, opts, f)
+    }
+}
+
+/// `path` below `root` as a `/`-separated relative path, as the unpacker
+/// names files.
+fn root_relative(root: &Path, path: &Path) -> Option<String> {
+    let parts: Option<Vec<&str>> = path
+        .strip_prefix(root)
+        .ok()?
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect();
+    Some(parts?.join("/"))
 }

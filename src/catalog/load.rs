@@ -167,7 +167,7 @@ pub fn go_errno_text(e: &std::io::Error) -> String {
 }
 
 /// The files to load: those of a directory in walk order, or one file.
-fn files_of(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+pub fn files_of(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| LoadError::at(go_io_error("stat", path, &e), path, None))?;
     if meta.is_dir() {
@@ -199,6 +199,21 @@ impl Parts {
             .push((unit, cfg));
     }
 
+    /// Give every unit added so far the number `map` says, or drop it
+    /// (`None`).
+    pub fn renumber(&self, map: &(dyn Fn(usize) -> Option<usize> + Sync)) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain_mut(|(unit, _)| match map(*unit) {
+                Some(u) => {
+                    *unit = u;
+                    true
+                }
+                None => false,
+            });
+    }
+
     pub fn merge(self) -> DeclarativeConfig {
         let mut parts = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
         parts.sort_by_key(|(i, _)| *i);
@@ -219,11 +234,20 @@ pub fn load_path_each(
     opts: LoadOptions,
     f: &(dyn Fn(usize, DeclarativeConfig) -> Result<(), LoadError> + Sync),
 ) -> Result<(), LoadError> {
-    let files = files_of(path)?;
+    let files: Vec<(usize, PathBuf)> = files_of(path)?.into_iter().enumerate().collect();
+    load_files_each(&files, opts, f)
+}
+
+/// [`load_path_each`] for a list of files, each with its unit number.
+/// When several fail, the error of the first in the list is returned.
+pub fn load_files_each(
+    files: &[(usize, PathBuf)],
+    opts: LoadOptions,
+    f: &(dyn Fn(usize, DeclarativeConfig) -> Result<(), LoadError> + Sync),
+) -> Result<(), LoadError> {
     let results: Vec<Result<(), LoadError>> = files
         .par_iter()
-        .enumerate()
-        .map(|(i, file)| f(i, load_file(file, opts)?))
+        .map(|(i, file)| f(*i, load_file(file, opts)?))
         .collect();
     results.into_iter().collect()
 }
@@ -1142,5 +1166,29 @@ mod tests {
         // names it by its index.
         let bad = r#"[{"name":"a","image":"quay.io/x/a:v1"},{"name":"b","image":"quay.io/x/b@sha256:zzz"}]"#;
         assert_eq!(load(bad, true).bundles[0].related_images.len(), 2);
+    }
+
+    #[test]
+    fn parts_renumber_places_and_drops_units() {
+        let package = |name: &str| DeclarativeConfig {
+            packages: vec![Package {
+                name: name.into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let parts = Parts::default();
+        parts.add(100, package("late"));
+        parts.add(0, package("first"));
+        parts.add(101, package("dropped"));
+        parts.add(102, package("second"));
+        parts.renumber(&|u| match u {
+            100 => Some(2),
+            102 => Some(1),
+            101 => None,
+            u => Some(u),
+        });
+        let names: Vec<String> = parts.merge().packages.into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["first", "second", "late"]);
     }
 }

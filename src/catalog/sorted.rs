@@ -190,6 +190,24 @@ impl SortedOutput {
         Ok(())
     }
 
+    /// Give every blob of reference `reference` kept so far the load unit
+    /// `map` says, or drop it (`None`).
+    pub fn renumber(&self, reference: usize, map: &(dyn Fn(usize) -> Option<usize> + Sync)) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.entries.retain_mut(|e| {
+            if e.key.seq.0 as usize != reference {
+                return true;
+            }
+            match map(e.key.seq.1 as usize) {
+                Some(u) => {
+                    e.key.seq.1 = u as u32;
+                    true
+                }
+                None => false,
+            }
+        });
+    }
+
     /// Write everything in key order.
     pub fn write_to(self, w: &mut dyn Write) -> io::Result<()> {
         let mut st = self.state.into_inner().unwrap_or_else(|e| e.into_inner());

@@ -5,7 +5,7 @@ use crate::catalog::sorted::{SortedOutput, keyed_blobs};
 use crate::catalog::{DeclarativeConfig, Format, load::go_quote, migrate::Level};
 use crate::cli::{GlobalFlags, RenderArgs, min_args};
 use crate::output::{CmdResult, CommandError, Style};
-use crate::render::{Allowed, RenderOptions, render_ref_each};
+use crate::render::{Allowed, RenderOptions, Units, render_ref_each};
 
 pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
     min_args(&args.refs, 1).map_err(|m| CommandError::new(Style::Cobra, m))?;
@@ -46,27 +46,32 @@ pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
     const MEMORY_BUDGET: usize = 32 << 20;
     let out = SortedOutput::new(format, MEMORY_BUDGET);
     for (r, reference) in args.refs.iter().enumerate() {
-        render_ref_each(reference, &opts, &|unit, cfg| add_unit(&out, r, unit, &cfg)).map_err(
-            |e| {
-                fatal(format!(
-                    "render reference {}: {}",
-                    go_quote(reference),
-                    e.message
-                ))
-                .with_location(e.location)
-            },
-        )?;
+        render_ref_each(reference, &opts, &RefUnits { out: &out, r }).map_err(|e| {
+            fatal(format!(
+                "render reference {}: {}",
+                go_quote(reference),
+                e.message
+            ))
+            .with_location(e.location)
+        })?;
     }
     super::write_stdout(|w| out.write_to(w)).map_err(|e| fatal(e.to_string()))
 }
 
-/// Key and encode the blobs of one load unit.
-fn add_unit(
-    out: &SortedOutput,
+/// The load units of reference `r`, keyed and encoded into `out`.
+struct RefUnits<'a> {
+    out: &'a SortedOutput,
     r: usize,
-    unit: usize,
-    cfg: &DeclarativeConfig,
-) -> Result<(), String> {
-    out.add(&keyed_blobs(cfg, r, unit))
-        .map_err(|e| e.to_string())
+}
+
+impl Units for RefUnits<'_> {
+    fn add(&self, unit: usize, cfg: DeclarativeConfig) -> Result<(), String> {
+        self.out
+            .add(&keyed_blobs(&cfg, self.r, unit))
+            .map_err(|e| e.to_string())
+    }
+
+    fn renumber(&self, map: &(dyn Fn(usize) -> Option<usize> + Sync)) {
+        self.out.renumber(self.r, map)
+    }
 }

@@ -37,7 +37,34 @@ pub struct Layer {
 
 /// Apply `layers` in order into `root`, expanding at most `max_bytes` in all.
 pub fn apply_layers(layers: &[Layer], root: &Path, max_bytes: u64) -> Result<(), String> {
-    apply_layers_hashed(layers, root, max_bytes).map(drop)
+    apply_layers_hashed(layers, root, max_bytes, None).map(drop)
+}
+
+/// What a [`Tap`] is told of a file: its root-relative path
+/// (`/`-separated), its bytes, and their SHA-256 (hex).
+pub type OnFile<'a> = dyn Fn(&str, Vec<u8>, &str) + Sync + 'a;
+
+/// Hands the regular files a layer writes below one folder to a reader as
+/// soon as each is on disk, so that it can be parsed while the layers are
+/// still decompressing. A file that a later layer replaces or removes was
+/// handed over all the same: what the root finally holds is the
+/// [`Written`] the unpack returns.
+pub struct Tap<'a> {
+    /// Root-relative folder (`configs`; empty for the whole root).
+    pub under: String,
+    /// Larger files are written without being handed over.
+    pub max_file: u64,
+    pub on_file: &'a OnFile<'a>,
+}
+
+impl Tap<'_> {
+    fn wants(&self, rel_key: &str, size: u64) -> bool {
+        size <= self.max_file
+            && (self.under.is_empty()
+                || rel_key
+                    .strip_prefix(self.under.as_str())
+                    .is_some_and(|rest| rest.starts_with('/')))
+    }
 }
 
 /// The regular files a set of layers left in the root, by root-relative
@@ -51,6 +78,7 @@ pub fn apply_layers_hashed(
     layers: &[Layer],
     root: &Path,
     max_bytes: u64,
+    tap: Option<&Tap<'_>>,
 ) -> Result<Written, String> {
     let mut budget = max_bytes;
     let mut written = Written::new();
@@ -59,7 +87,7 @@ pub fn apply_layers_hashed(
             .digest
             .as_ref()
             .map_or_else(|| layer.path.display().to_string(), Digest::to_string);
-        apply_layer(layer, root, &mut budget, max_bytes, &mut written)
+        apply_layer(layer, root, &mut budget, max_bytes, &mut written, tap)
             .map_err(|e| format!("failed to apply layer {name}: {e}"))?;
     }
     Ok(written)
@@ -71,11 +99,12 @@ fn apply_layer(
     budget: &mut u64,
     max: u64,
     written: &mut Written,
+    tap: Option<&Tap<'_>>,
 ) -> Result<(), String> {
     let file = fs::File::open(&layer.path).map_err(|e| format!("open blob: {e}"))?;
     let limit = layer.size.unwrap_or(u64::MAX);
     let mut verified = VerifyingReader::new(file, layer.digest.as_ref(), limit);
-    let applied = apply_stream(&mut verified, layer, root, budget, max, written);
+    let applied = apply_stream(&mut verified, layer, root, budget, max, written, tap);
     // Read to the end, so that the digest covers the whole blob (padding
     // after the tar end marker included). When the content was damaged,
     // the digest mismatch is the better explanation than whatever the
@@ -111,6 +140,7 @@ fn apply_stream<R: Read + Send>(
     budget: &mut u64,
     max: u64,
     written: &mut Written,
+    tap: Option<&Tap<'_>>,
 ) -> Result<(), String> {
     let mut buffered = BufReader::with_capacity(64 << 10, verified);
     let head = buffered
@@ -157,18 +187,23 @@ fn apply_stream<R: Read + Send>(
             Box::new(buffered)
         };
         // What this layer expands to counts against the whole image's budget.
-        let mut tar_bytes = VerifyingReader::new(decompressed, layer.diff_id.as_ref(), *budget)
+        // The uncompressed tar is checked against its `diff_id` only when
+        // the blob has no digest of its own (Docker archives): a verified
+        // compressed blob fixes what it decompresses to, and hashing the
+        // tar again costs as much CPU as hashing every file it holds.
+        let diff_id = layer.diff_id.as_ref().filter(|_| layer.digest.is_none());
+        let mut tar_bytes = VerifyingReader::new(decompressed, diff_id, *budget)
             .with_limit_message(format!(
                 "image expands past the limit of {max} bytes (OPM_IMAGE_MAX_BYTES)"
             ));
-        let applied = apply_tar(&mut tar_bytes, root, written).and_then(|()| {
+        let applied = apply_tar(&mut tar_bytes, root, written, tap).and_then(|()| {
             io::copy(&mut tar_bytes, &mut io::sink())
                 .map(drop)
                 .map_err(|e| format!("read layer: {e}"))
         });
         *budget -= tar_bytes.count.min(*budget);
         applied?;
-        if let (Some(want), Some(got)) = (&layer.diff_id, tar_bytes.finish()) {
+        if let (Some(want), Some(got)) = (diff_id, tar_bytes.finish()) {
             got.expect(want, "uncompressed layer")?;
         }
         Ok(())
@@ -218,7 +253,12 @@ impl Read for ChannelReader {
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_WHITEOUT: &str = ".wh..wh..opq";
 
-fn apply_tar(reader: &mut dyn Read, root: &Path, written: &mut Written) -> Result<(), String> {
+fn apply_tar(
+    reader: &mut dyn Read,
+    root: &Path,
+    written: &mut Written,
+    tap: Option<&Tap<'_>>,
+) -> Result<(), String> {
     let mut archive = tar::Archive::new(reader);
     // Paths created by this layer: an opaque whiteout hides only what lower
     // layers put in its directory.
@@ -298,14 +338,32 @@ fn apply_tar(reader: &mut dyn Read, root: &Path, written: &mut Written) -> Resul
                     .mode(0o600)
                     .open(&dest)
                     .map_err(|e| at(format!("create: {e}")))?;
-                let mut out =
-                    HashingWriter::new(io::BufWriter::with_capacity(256 << 10, out), &SHA256);
-                io::copy(&mut entry, &mut out).map_err(|e| at(format!("write: {e}")))?;
-                let size = out.count;
-                let (out, digest) = out.finish();
-                out.into_inner()
-                    .map_err(|e| at(format!("write: {}", e.error())))?;
-                written.insert(rel_key, (size, digest.hex().to_string()));
+                if let Some(tap) = tap.filter(|t| t.wants(&rel_key, entry.size())) {
+                    // Read whole (the header's size, bounded by the tap), then
+                    // written, hashed and handed over from the one buffer.
+                    let mut data = Vec::with_capacity(entry.size() as usize);
+                    entry
+                        .read_to_end(&mut data)
+                        .map_err(|e| at(format!("read: {e}")))?;
+                    let mut out = out;
+                    io::Write::write_all(&mut out, &data).map_err(|e| at(format!("write: {e}")))?;
+                    drop(out);
+                    let digest = Digest::of(&data);
+                    written.insert(
+                        rel_key.clone(),
+                        (data.len() as u64, digest.hex().to_string()),
+                    );
+                    (tap.on_file)(&rel_key, data, digest.hex());
+                } else {
+                    let mut out =
+                        HashingWriter::new(io::BufWriter::with_capacity(256 << 10, out), &SHA256);
+                    io::copy(&mut entry, &mut out).map_err(|e| at(format!("write: {e}")))?;
+                    let size = out.count;
+                    let (out, digest) = out.finish();
+                    out.into_inner()
+                        .map_err(|e| at(format!("write: {}", e.error())))?;
+                    written.insert(rel_key, (size, digest.hex().to_string()));
+                }
             }
             tar::EntryType::Symlink => {
                 let target = entry
@@ -587,7 +645,7 @@ mod tests {
         );
         let root = dir.path().join("root");
         fs::create_dir(&root).unwrap();
-        let written = apply_layers_hashed(&[l1, l2], &root, 1 << 30).unwrap();
+        let written = apply_layers_hashed(&[l1, l2], &root, 1 << 30, None).unwrap();
         let want = |data: &[u8]| (data.len() as u64, Digest::of(data).hex().to_string());
         let mut expect = Written::new();
         expect.insert("configs/a.json".into(), want(b"{\"a\":2}"));

@@ -283,3 +283,101 @@ fn cache_max_size_evicts_least_recently_used() {
     let e = error_text(&env.run(&["render", &a, "--use-http", "--cache-max-size=lots"]));
     assert!(e.contains("--cache-max-size"), "{e}");
 }
+
+/// A catalog image's files are parsed while its layers unpack; what the
+/// render then writes is what the finished tree, read as a directory,
+/// gives: a later layer's replacement, whiteout and `.indexignore` win,
+/// blobs that only load order separates keep walk order whatever the tar
+/// order, and a version of a file that a later layer replaced does not
+/// fail the render even when it does not parse.
+#[test]
+fn files_parsed_while_unpacking_render_as_the_directory() {
+    let reg = registry();
+    let env = Env::new();
+    let package = |name: &str| format!("{{\"schema\":\"olm.package\",\"name\":\"{name}\"}}\n");
+    let note = |n: u32| format!("{{\"schema\":\"example.note\",\"package\":\"p\",\"n\":{n}}}\n");
+    let regular = tar::EntryType::Regular;
+    let mut first = Vec::new();
+    for (name, data) in [
+        ("configs/p/b.json", package("p") + &note(2)),
+        ("configs/p/a.json", note(1)),
+        ("configs/p/c.json", "{\"schema\": ".to_string()),
+        ("configs/p/gone.json", note(99)),
+        ("configs/p/ignored.json", note(98)),
+        ("configs/q.json", package("q")),
+    ] {
+        registry::raw_entry(&mut first, name, regular, "", data.as_bytes());
+    }
+    registry::end_tar(&mut first);
+    let mut second = Vec::new();
+    registry::raw_entry(
+        &mut second,
+        "configs/p/c.json",
+        regular,
+        "",
+        note(3).as_bytes(),
+    );
+    registry::raw_entry(&mut second, "configs/p/.wh.gone.json", regular, "", b"");
+    registry::raw_entry(
+        &mut second,
+        "configs/.indexignore",
+        regular,
+        "",
+        b"ignored.json\n",
+    );
+    registry::end_tar(&mut second);
+    let layers = vec![LayerBlob::gz(&first), LayerBlob::gz(&second)];
+    let img = registry::image(&catalog_labels(), layers, false);
+    registry::push(&reg.http, "imgcache/streamed", "v1", &img);
+    let r = format!("{}/imgcache/streamed:v1", reg.http);
+
+    // The same tree as a directory.
+    let dir = env.path("dir");
+    std::fs::create_dir_all(dir.join("p")).unwrap();
+    for (name, data) in [
+        ("p/b.json", package("p") + &note(2)),
+        ("p/a.json", note(1)),
+        ("p/c.json", note(3)),
+        ("p/ignored.json", note(98)),
+        ("q.json", package("q")),
+        (".indexignore", "ignored.json\n".to_string()),
+    ] {
+        std::fs::write(dir.join(name), data).unwrap();
+    }
+    let want = env.run(&["render", dir.to_str().unwrap(), "-o", "json"]);
+    assert_ok(&want);
+    let want = stdout(&want);
+    let order: Vec<usize> = ["\"n\": 1", "\"n\": 2", "\"n\": 3"]
+        .iter()
+        .map(|n| want.find(n).unwrap_or_else(|| panic!("{n} in {want}")))
+        .collect();
+    assert!(order.is_sorted(), "walk order: {want}");
+    assert!(!want.contains("98") && !want.contains("99"), "{want}");
+
+    for run in ["cold", "warm"] {
+        let got = env.run(&["render", &r, "--use-http", "-o", "json"]);
+        assert_ok(&got);
+        assert_eq!(stdout(&got), want, "{run}");
+    }
+    assert_eq!(trees(&env).len(), 1);
+
+    // A file that does not parse in the finished tree: the error names it
+    // in the cached tree, cold as warm.
+    let mut bad = Vec::new();
+    registry::raw_entry(
+        &mut bad,
+        "configs/a.json",
+        regular,
+        "",
+        package("a").as_bytes(),
+    );
+    registry::raw_entry(&mut bad, "configs/b.json", regular, "", b"{\"schema\": ");
+    registry::end_tar(&mut bad);
+    let img = registry::image(&catalog_labels(), vec![LayerBlob::gz(&bad)], false);
+    registry::push(&reg.http, "imgcache/streamed-bad", "v1", &img);
+    let r = format!("{}/imgcache/streamed-bad:v1", reg.http);
+    let cold = error_text(&env.run(&["render", &r, "--use-http"]));
+    assert!(cold.contains("/configs/b.json"), "{cold}");
+    let warm = error_text(&env.run(&["render", &r, "--use-http"]));
+    assert_eq!(cold, warm);
+}
