@@ -431,7 +431,7 @@ fn get_object<'a>(
     }
 }
 
-fn compact_normalized(v: &Value) -> String {
+pub(crate) fn compact_normalized(v: &Value) -> String {
     let mut out = Vec::new();
     crate::encoding::json::write_normalized(v, &mut out);
     // Kept for the whole run (property values): no spare capacity.
