@@ -213,6 +213,13 @@ pub(super) fn normalize_plain(raw: &str) -> Option<String> {
             _ => return None,
         }
     }
+    // Kept for the whole run (validate keeps property values): small ones
+    // are copied to an exact allocation (shrinking in place leaves
+    // fragments behind: more memory, measured); in large ones (bundle
+    // objects) the whitespace left out is a sliver.
+    if out.len() < 4096 && out.capacity() > out.len() {
+        out = out.as_slice().to_vec();
+    }
     // SAFETY: `raw` is the text of a `str` (a `RawValue`), and `out` holds
     // whole strings and ASCII tokens of it, so whole UTF-8 sequences only.
     // Checking it again costs a pass over every property value.
