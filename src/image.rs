@@ -327,7 +327,7 @@ impl Puller {
         let labels = pulled.labels.clone();
         let tap = on_file.and_then(|on_file| {
             Some(unpack::Tap {
-                under: label_rel(labels.get(LABEL_CONFIGS)?)?,
+                under: label_components(labels.get(LABEL_CONFIGS)?)?.join("/"),
                 max_file: TAP_MAX_FILE,
                 on_file,
             })
@@ -434,20 +434,6 @@ fn forget(cache: &cache::BlobCache, pulled: &Pulled) {
 /// larger ones are read from disk afterwards.
 const TAP_MAX_FILE: u64 = 64 << 20;
 
-/// The root-relative, `/`-separated form of a path label (`/configs` →
-/// `configs`); `None` when it climbs out (`..`).
-fn label_rel(value: &str) -> Option<String> {
-    let mut parts = Vec::new();
-    for c in value.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => return None,
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
-}
-
 /// The folder a path label (`/configs`, `/database/index.db`) names inside
 /// an unpacked root.
 ///
@@ -455,16 +441,19 @@ fn label_rel(value: &str) -> Option<String> {
 /// away at the root; a label that climbs out is refused here instead.
 pub fn label_path(root: &Path, label: &str, value: &str) -> Result<PathBuf, String> {
     let mut path = root.to_path_buf();
-    for c in value.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                return Err(format!(
-                    "image label {label}={value:?} leaves the image root"
-                ));
-            }
-            c => path.push(c),
-        }
-    }
+    path.extend(
+        label_components(value)
+            .ok_or_else(|| format!("image label {label}={value:?} leaves the image root"))?,
+    );
     Ok(path)
+}
+
+/// The folders a path label names below the root (`/configs/` →
+/// `["configs"]`); `None` when it climbs out (`..`).
+fn label_components(value: &str) -> Option<Vec<&str>> {
+    value
+        .split('/')
+        .filter(|c| !matches!(*c, "" | "."))
+        .map(|c| (c != "..").then_some(c))
+        .collect()
 }

@@ -395,17 +395,14 @@ impl Streamed {
         opts: &RenderOptions<'_>,
         f: &dyn Units,
     ) -> Result<(), RenderError> {
-        if self.next.load(Ordering::Relaxed) == 0 {
-            return render_catalog_dir(dir, opts, f);
-        }
         let parsed = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
         let done = self.done.into_inner().unwrap_or_else(|e| e.into_inner());
-        let files = catalog::load::files_of(dir)?;
         let mut place = HashMap::new();
         let mut rest = Vec::new();
-        for (i, file) in files.iter().enumerate() {
-            let same = root_relative(image.root(), file).and_then(|rel| {
-                let (unit, sha) = parsed.get(&rel)?;
+        for (i, file) in catalog::load::files_of(dir)?.into_iter().enumerate() {
+            // Named as the unpacker names files (`/`-separated, from the root).
+            let rel = catalog::load::rel_components(image.root(), &file).join("/");
+            let same = parsed.get(&rel).and_then(|(unit, sha)| {
                 let (_, now) = image.fresh_file(&rel)?;
                 (done.contains(unit) && now == sha).then_some(*unit)
             });
@@ -413,7 +410,7 @@ impl Streamed {
                 Some(unit) => {
                     place.insert(unit, i);
                 }
-                None => rest.push((i, file.clone())),
+                None => rest.push((i, file)),
             }
         }
         f.renumber(&|unit| {
@@ -425,16 +422,4 @@ impl Streamed {
         });
         render_files(&rest, opts, f)
     }
-}
-
-/// `path` below `root` as a `/`-separated relative path, as the unpacker
-/// names files.
-fn root_relative(root: &Path, path: &Path) -> Option<String> {
-    let parts: Option<Vec<&str>> = path
-        .strip_prefix(root)
-        .ok()?
-        .components()
-        .map(|c| c.as_os_str().to_str())
-        .collect();
-    Some(parts?.join("/"))
 }

@@ -115,8 +115,9 @@ const MAX_PLAIN_DEPTH: usize = 64;
 /// The normalised compact form of valid JSON text (what the general path
 /// writes for its parse: compact, object keys sorted, Go's string escapes,
 /// numbers as Go prints a float64) when it is the text with whitespace
-/// removed: no escape in any string, no U+2028/U+2029, object keys strictly
-/// increasing, integers of at most 15 digits. `None` otherwise.
+/// removed: strings escaped as Go escapes them (keys not escaped at all),
+/// no raw U+2028/U+2029, object keys strictly increasing, integers of at
+/// most 15 digits, nesting within [`MAX_PLAIN_DEPTH`]. `None` otherwise.
 pub(super) fn normalize_plain(raw: &str) -> Option<String> {
     let raw = raw.as_bytes();
     /// For each open object: where its last key is in the output, and

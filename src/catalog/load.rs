@@ -125,7 +125,7 @@ pub fn list_files(root: &Path) -> Result<Vec<PathBuf>, LoadError> {
         .collect())
 }
 
-fn rel_components(root: &Path, path: &Path) -> Vec<String> {
+pub(crate) fn rel_components(root: &Path, path: &Path) -> Vec<String> {
     path.strip_prefix(root)
         .unwrap_or(path)
         .components()
@@ -372,6 +372,34 @@ impl Loaded {
         s.others.reserve_exact(others);
     }
 
+    /// Record where the blob just added to the config came from, and check
+    /// it as `opts` say.
+    fn record_added(&mut self, shared: &std::sync::Arc<Path>, line: usize, opts: LoadOptions) {
+        let cfg = &mut self.config;
+        let added = self.sources.record(
+            cfg,
+            Location {
+                path: shared.clone(),
+                line: Some(line),
+            },
+        );
+        if let Some((kind, index)) = added {
+            if opts.check_schemas {
+                let messages = super::validate::schema::blob_findings(cfg, kind, index);
+                if !messages.is_empty() {
+                    self.schema_findings.push(SchemaFinding {
+                        kind,
+                        index,
+                        messages,
+                    });
+                }
+            }
+            if opts.drop_metadata {
+                drop_checked_metadata(cfg, kind);
+            }
+        }
+    }
+
     /// The config, or the first error.
     fn into_result(self) -> Result<DeclarativeConfig, LoadError> {
         match self.errors.into_iter().next() {
@@ -469,14 +497,14 @@ fn load_bytes_located(bytes: Vec<u8>, path: &Path, opts: LoadOptions, keep_going
 /// document needs the general path (the file is then loaded again by it).
 fn load_json_fast(text: &str, shared: &std::sync::Arc<Path>, opts: LoadOptions) -> Option<Loaded> {
     let bytes = text.as_bytes();
-    if bytes.iter().take(4096).find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if !starts_as_json(bytes) {
         return None;
     }
     let mut out = Loaded::default();
     let (mut counted_to, mut line) = (0usize, 1usize);
     let mut start = skip_ws(bytes, 0);
     while start < bytes.len() {
-        line += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
+        line += memchr_count(&bytes[counted_to..start]);
         counted_to = start;
         let (doc, len) = super::fast::document(&text[start..])?;
         match doc {
@@ -494,34 +522,10 @@ fn load_json_fast(text: &str, shared: &std::sync::Arc<Path>, opts: LoadOptions) 
     Some(out)
 }
 
-impl Loaded {
-    /// Record where the blob just added to the config came from, and check
-    /// it as `opts` say.
-    fn record_added(&mut self, shared: &std::sync::Arc<Path>, line: usize, opts: LoadOptions) {
-        let cfg = &mut self.config;
-        let added = self.sources.record(
-            cfg,
-            Location {
-                path: shared.clone(),
-                line: Some(line),
-            },
-        );
-        if let Some((kind, index)) = added {
-            if opts.check_schemas {
-                let messages = super::validate::schema::blob_findings(cfg, kind, index);
-                if !messages.is_empty() {
-                    self.schema_findings.push(SchemaFinding {
-                        kind,
-                        index,
-                        messages,
-                    });
-                }
-            }
-            if opts.drop_metadata {
-                drop_checked_metadata(cfg, kind);
-            }
-        }
-    }
+/// Whether a stream is JSON rather than YAML: k8s `NewYAMLOrJSONDecoder`
+/// looks for a `{` in its first 4096 bytes (spec §2.2).
+fn starts_as_json(bytes: &[u8]) -> bool {
+    bytes.iter().take(4096).find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// One decoded document of a stream.
@@ -542,8 +546,7 @@ pub fn for_each_document<'a, E>(
     mut f: impl FnMut(Document<'a>) -> Result<(), E>,
 ) -> Result<(), E> {
     let bytes = text.as_bytes();
-    let first = bytes.iter().take(4096).find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{') {
+    if starts_as_json(bytes) {
         // `text` is valid UTF-8 already: the str reader does not check it again.
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
         // Where `stream` started in `text` (it restarts after a document
@@ -556,7 +559,7 @@ pub fn for_each_document<'a, E>(
         let (mut counted_to, mut line) = (0usize, 1usize);
         loop {
             let start = skip_ws(bytes, last_end);
-            line += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
+            line += memchr_count(&bytes[counted_to..start]);
             counted_to = start;
             match stream.next() {
                 None => return Ok(()),
