@@ -5,10 +5,12 @@
 //! property value back out in Go's normalised form: for a bundle that is
 //! two copies and a tree of allocations per property, most of them the
 //! megabytes of base64 of its `olm.bundle.object`s. Here a bundle document
-//! is decoded straight into borrowed fields, and each property value is
-//! normalised by one copying pass over its text when that pass can produce
-//! exactly what the general path would (no escapes, keys already in order,
-//! plain integers); other documents go through the general decoding.
+//! is scanned by hand in one pass: its fields are borrowed from the text,
+//! and each property value is checked and normalised by the same copying
+//! pass when that pass can produce exactly what the general path would (no
+//! escapes but Go's, keys already in order, plain integers). A bundle the
+//! scanner is unsure of is decoded by serde into the same borrowed fields;
+//! other documents go through the general decoding.
 //!
 //! Anything unexpected (a syntax error, an unknown or duplicate field, a
 //! value of another type, a document too deep) gives up on the whole file,
@@ -20,6 +22,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::model::{Bundle, Property, RelatedImage, SCHEMA_BUNDLE, compact_normalized};
+use crate::encoding::json::{raw_string_special, skip_plain};
 
 /// A bundle document with only the fields Go's `declcfg.Bundle` has, under
 /// their exact names, each present once, strings without escapes.
@@ -63,6 +66,9 @@ pub(super) enum Doc<'a> {
 /// Decode the document `text` starts with (no leading whitespace): the
 /// document and its length, or `None` when it is not plain valid JSON.
 pub(super) fn document(text: &str) -> Option<(Doc<'_>, usize)> {
+    if let Some((b, end)) = scan_bundle(text) {
+        return Some((Doc::Bundle(b), end));
+    }
     let mut bundles = serde_json::Deserializer::from_str(text).into_iter::<FastBundle<'_>>();
     if let Some(Ok(b)) = bundles.next()
         && b.schema == SCHEMA_BUNDLE
@@ -83,161 +89,393 @@ impl FastBundle<'_> {
             let raw = p.value.get();
             let value = match normalize_plain(raw) {
                 Some(v) => v,
-                None => compact_normalized(&serde_json::from_str::<Value>(raw).ok()?),
+                None => normalize_general(raw)?,
             };
             properties.push(Property {
                 typ: p.typ.to_string(),
                 value,
             });
         }
-        Some(Bundle {
-            schema: self.schema.to_string(),
-            name: self.name.to_string(),
-            package: self.package.to_string(),
-            image: self.image.to_string(),
+        let related = self.related_images.iter().map(|r| (r.name, r.image));
+        Some(new_bundle(
+            [self.schema, self.name, self.package, self.image],
             properties,
-            related_images: self
-                .related_images
-                .into_iter()
-                .map(|r| RelatedImage {
-                    name: r.name.to_string(),
-                    image: r.image.to_string(),
-                })
-                .collect(),
-            ..Default::default()
-        })
+            related,
+        ))
     }
 }
 
-/// Nesting that [`normalize_plain`] leaves to the general path.
+fn new_bundle<'a>(
+    [schema, name, package, image]: [&str; 4],
+    properties: Vec<Property>,
+    related: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Bundle {
+    Bundle {
+        schema: schema.to_string(),
+        name: name.to_string(),
+        package: package.to_string(),
+        image: image.to_string(),
+        properties,
+        related_images: related
+            .map(|(name, image)| RelatedImage {
+                name: name.to_string(),
+                image: image.to_string(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// The general path's normalised form of a JSON value's text.
+fn normalize_general(raw: &str) -> Option<String> {
+    Some(compact_normalized(
+        &serde_json::from_str::<Value>(raw).ok()?,
+    ))
+}
+
+/// A cursor over a document's bytes for the hand-written bundle scanner.
+struct Cursor<'a> {
+    text: &'a str,
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.i).copied()
+    }
+
+    /// Skip JSON whitespace (space, tab, line feed, carriage return).
+    fn ws(&mut self) {
+        self.i = skip_json_ws(self.text.as_bytes(), self.i);
+    }
+
+    /// Whitespace, then `b`.
+    fn expect(&mut self, b: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == b).then(|| self.i += 1)
+    }
+
+    /// Whitespace, then a string without escapes or control characters,
+    /// borrowed (what serde gives a `&str` field).
+    fn plain_str(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        let bytes = self.text.as_bytes();
+        let start = self.i;
+        let end = skip_plain(bytes, start, |b| (b == b'"') | (b == b'\\') | (b < 0x20));
+        if *bytes.get(end)? != b'"' {
+            return None;
+        }
+        self.i = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// The elements of an array of objects, each handed to `each` after
+    /// its `{`; `each` reads its members up to (not including) the `}`.
+    fn objects(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.expect(b'[')?;
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.expect(b'{')?;
+            each(self)?;
+            self.expect(b'}')?;
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The members of an object whose `{` was read: `member` gets each key
+    /// (after its `:`) and reads the value. Stops before the `}`.
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.ws();
+        if self.peek()? == b'}' {
+            return Some(());
+        }
+        loop {
+            let key = self.plain_str()?;
+            self.expect(b':')?;
+            self.ws();
+            member(self, key)?;
+            self.ws();
+            if self.peek()? != b',' {
+                return Some(());
+            }
+            self.i += 1;
+        }
+    }
+}
+
+fn skip_json_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Set `slot` once: a second occurrence of a field is not the fast path's.
+fn once<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+    slot.is_none().then(|| *slot = Some(v))
+}
+
+/// A bundle document decoded by hand in one pass: the same result as
+/// [`FastBundle`] (exact field names, each once, no escapes in the fields
+/// it borrows) with each property value normalised while it is scanned,
+/// instead of serde finding its end before [`normalize_plain`] copies it.
+/// `None` for anything else (another schema, a field serde would decode
+/// differently, invalid JSON): [`document`] then decodes it the serde way.
+fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
+    let mut c = Cursor { text, i: 0 };
+    c.expect(b'{')?;
+    let (mut schema, mut name, mut package, mut image) = (None, None, None, None);
+    let (mut properties, mut related) = (None, None);
+    c.members(|c, key| match key {
+        "schema" => {
+            let s = c.plain_str()?;
+            // Any other schema is not a bundle: leave the scan early.
+            (s == SCHEMA_BUNDLE).then_some(())?;
+            once(&mut schema, s)
+        }
+        "name" => once(&mut name, c.plain_str()?),
+        "package" => once(&mut package, c.plain_str()?),
+        "image" => once(&mut image, c.plain_str()?),
+        "properties" => {
+            let mut list = Vec::new();
+            c.objects(|c| {
+                let (mut typ, mut value) = (None, None);
+                c.members(|c, key| match key {
+                    "type" => once(&mut typ, c.plain_str()?),
+                    "value" => once(&mut value, c.value()?),
+                    _ => None,
+                })?;
+                list.push(Property {
+                    typ: typ?.to_string(),
+                    value: value?,
+                });
+                Some(())
+            })?;
+            once(&mut properties, list)
+        }
+        "relatedImages" => {
+            let mut list = Vec::new();
+            c.objects(|c| {
+                let (mut name, mut image) = (None, None);
+                c.members(|c, key| match key {
+                    "name" => once(&mut name, c.plain_str()?),
+                    "image" => once(&mut image, c.plain_str()?),
+                    _ => None,
+                })?;
+                list.push((name?, image?));
+                Some(())
+            })?;
+            once(&mut related, list)
+        }
+        _ => None,
+    })?;
+    c.expect(b'}')?;
+    let bundle = new_bundle(
+        [schema?, name?, package?, image?],
+        properties.unwrap_or_default(),
+        related.unwrap_or_default().into_iter(),
+    );
+    Some((bundle, c.i))
+}
+
+impl Cursor<'_> {
+    /// The property value at the cursor, normalised: by one pass when it
+    /// is plain, else by serde (which also finds where it ends).
+    fn value(&mut self) -> Option<String> {
+        let rest = &self.text[self.i..];
+        if let Some((v, len)) = normalize_prefix(rest.as_bytes()) {
+            self.i += len;
+            return Some(v);
+        }
+        let mut de = serde_json::Deserializer::from_str(rest);
+        let raw = <&RawValue>::deserialize(&mut de).ok()?.get();
+        // `raw` is a slice of `rest` that starts where `rest` does.
+        self.i += raw.len();
+        normalize_general(raw)
+    }
+}
+
+thread_local! {
+    /// The normaliser's output buffer, reused: values are copied out of it
+    /// at their exact size (they are kept for the whole run).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Nesting that [`normalize_prefix`] leaves to the general path.
 const MAX_PLAIN_DEPTH: usize = 64;
 
 /// The normalised compact form of valid JSON text (what the general path
 /// writes for its parse: compact, object keys sorted, Go's string escapes,
 /// numbers as Go prints a float64) when it is the text with whitespace
-/// removed: strings escaped as Go escapes them (keys not escaped at all),
-/// no raw U+2028/U+2029, object keys strictly increasing, integers of at
-/// most 15 digits, nesting within [`MAX_PLAIN_DEPTH`]. `None` otherwise.
+/// removed. `None` otherwise, and for text that is not one JSON value.
 pub(super) fn normalize_plain(raw: &str) -> Option<String> {
-    let raw = raw.as_bytes();
-    /// For each open object: where its last key is in the output, and
-    /// whether the next string is a key.
-    struct Object {
-        last: Option<(usize, usize)>,
-        expect_key: bool,
+    normalize_prefix(raw.as_bytes()).and_then(|(v, len)| (len == raw.len()).then_some(v))
+}
+
+/// [`normalize_plain`] of the JSON value `raw` starts with (no leading
+/// whitespace), and the length of its text; checks the JSON grammar as it
+/// goes. Plain means: strings escaped as Go escapes them (keys not escaped
+/// at all), no raw U+2028/U+2029, object keys strictly increasing, integers
+/// of at most 15 digits, literals, nesting within [`MAX_PLAIN_DEPTH`].
+fn normalize_prefix(raw: &[u8]) -> Option<(String, usize)> {
+    let mut out = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    out.clear();
+    let result = normalize_into(raw, &mut out).map(|len| {
+        // SAFETY: `raw` is the text of a `str`, and `out` holds whole
+        // strings and ASCII tokens of it, so whole UTF-8 sequences only.
+        // Checking it again costs a pass over every property value.
+        (
+            unsafe { String::from_utf8_unchecked(out.as_slice().to_vec()) },
+            len,
+        )
+    });
+    SCRATCH.with(|s| *s.borrow_mut() = out);
+    result
+}
+
+fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    /// An open container: for an object, where its last key is in `out`.
+    enum Open {
+        Array,
+        Object(Option<(usize, usize)>),
     }
-    let mut out = Vec::with_capacity(raw.len());
-    // `None` for an open array.
-    let mut open: Vec<Option<Object>> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
     let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        match b {
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+    // A key (at `i`, a quote) of the innermost object, its `:` and the
+    // whitespace after it; `i` ends at the start of the member's value.
+    let key = |i: usize, out: &mut Vec<u8>, last: &mut Option<(usize, usize)>| {
+        let (len, escaped) = plain_string_len(raw.get(i + 1..)?)?;
+        // Keys are ordered by their decoded text: compare the raw text
+        // only when it is the decoded text.
+        if raw[i] != b'"' || escaped {
+            return None;
+        }
+        let start = out.len() + 1;
+        out.extend_from_slice(&raw[i..i + len + 2]);
+        let k = (start, start + len);
+        if let Some((a, e)) = *last
+            && out[a..e] >= out[k.0..k.1]
+        {
+            return None;
+        }
+        *last = Some(k);
+        let i = skip_json_ws(raw, i + len + 2);
+        (*raw.get(i)? == b':').then_some(())?;
+        out.push(b':');
+        Some(skip_json_ws(raw, i + 1))
+    };
+    loop {
+        // A value starts at `i`.
+        match *raw.get(i)? {
             b'"' => {
-                let (len, escaped) = plain_string_len(&raw[i + 1..])?;
-                let end = i + 1 + len;
-                let start = out.len();
-                out.extend_from_slice(&raw[i..=end]);
-                if let Some(Some(obj)) = open.last_mut()
-                    && obj.expect_key
-                {
-                    // Keys are ordered by their decoded text: compare the
-                    // raw text only when it is the decoded text.
-                    if escaped {
-                        return None;
-                    }
-                    let key = (start + 1, out.len() - 1);
-                    if let Some((a, e)) = obj.last
-                        && out[a..e] >= out[key.0..key.1]
-                    {
-                        return None;
-                    }
-                    obj.last = Some(key);
-                    obj.expect_key = false;
-                }
-                i = end + 1;
+                let (len, _) = plain_string_len(&raw[i + 1..])?;
+                out.extend_from_slice(&raw[i..i + len + 2]);
+                i += len + 2;
             }
-            b'{' | b'[' => {
+            b @ (b'{' | b'[') => {
                 // Deeper values go to serde (limit 128), and past that the
                 // file to the general path, which has Go's depth limit.
                 if open.len() >= MAX_PLAIN_DEPTH {
                     return None;
                 }
-                open.push((b == b'{').then_some(Object {
-                    last: None,
-                    expect_key: true,
-                }));
                 out.push(b);
-                i += 1;
-            }
-            b'}' | b']' => {
-                open.pop();
-                out.push(b);
-                i += 1;
-            }
-            b',' => {
-                if let Some(Some(obj)) = open.last_mut() {
-                    obj.expect_key = true;
+                i = skip_json_ws(raw, i + 1);
+                let close = if b == b'{' { b'}' } else { b']' };
+                if *raw.get(i)? == close {
+                    out.push(close);
+                    i += 1;
+                } else if b == b'{' {
+                    let mut last = None;
+                    i = key(i, out, &mut last)?;
+                    open.push(Open::Object(last));
+                    continue;
+                } else {
+                    open.push(Open::Array);
+                    continue;
                 }
-                out.push(b);
-                i += 1;
-            }
-            b':' => {
-                out.push(b);
-                i += 1;
             }
             b'-' | b'0'..=b'9' => {
-                let len = raw[i..]
+                let digits_at = i + usize::from(raw[i] == b'-');
+                let len = raw[digits_at..]
                     .iter()
-                    .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                    .unwrap_or(raw.len() - i);
-                let token = &raw[i..i + len];
-                let digits = token.strip_prefix(b"-").unwrap_or(token);
-                let plain = !digits.is_empty()
-                    && digits.len() <= 15
-                    && digits.iter().all(u8::is_ascii_digit)
-                    && (digits[0] != b'0' || (digits.len() == 1 && token.len() == 1));
-                if !plain {
+                    .position(|c| !c.is_ascii_digit())
+                    .unwrap_or(raw.len() - digits_at);
+                let plain = (1..=15).contains(&len) && (raw[digits_at] != b'0' || len == 1);
+                // A fraction or exponent is left to the general path.
+                if !plain || matches!(raw.get(digits_at + len), Some(b'.' | b'e' | b'E')) {
                     return None;
                 }
-                out.extend_from_slice(token);
-                i += len;
+                if raw[digits_at..digits_at + len] == *b"0" && digits_at != i {
+                    return None; // -0
+                }
+                out.extend_from_slice(&raw[i..digits_at + len]);
+                i = digits_at + len;
             }
             b't' | b'f' | b'n' => {
-                let len = raw[i..]
-                    .iter()
-                    .position(|c| !c.is_ascii_lowercase())
-                    .unwrap_or(raw.len() - i);
-                out.extend_from_slice(&raw[i..i + len]);
-                i += len;
+                let word: &[u8] = match raw[i] {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                if !raw[i..].starts_with(word) {
+                    return None;
+                }
+                out.extend_from_slice(word);
+                i += word.len();
             }
             _ => return None,
         }
+        // The value is complete: close containers until one continues.
+        loop {
+            let Some(top) = open.last_mut() else {
+                return Some(i);
+            };
+            i = skip_json_ws(raw, i);
+            match (*raw.get(i)?, top) {
+                (b',', Open::Array) => {
+                    out.push(b',');
+                    i = skip_json_ws(raw, i + 1);
+                    break;
+                }
+                (b',', Open::Object(last)) => {
+                    out.push(b',');
+                    i = key(skip_json_ws(raw, i + 1), out, last)?;
+                    break;
+                }
+                (b']', Open::Array) | (b'}', Open::Object(_)) => {
+                    out.push(raw[i]);
+                    i += 1;
+                    open.pop();
+                }
+                _ => return None,
+            }
+        }
     }
-    // Kept for the whole run (validate keeps property values): small ones
-    // are copied to an exact allocation (shrinking in place leaves
-    // fragments behind: more memory, measured); in large ones (bundle
-    // objects) the whitespace left out is a sliver.
-    if out.len() < 4096 && out.capacity() > out.len() {
-        out = out.as_slice().to_vec();
-    }
-    // SAFETY: `raw` is the text of a `str` (a `RawValue`), and `out` holds
-    // whole strings and ASCII tokens of it, so whole UTF-8 sequences only.
-    // Checking it again costs a pass over every property value.
-    Some(unsafe { String::from_utf8_unchecked(out) })
 }
 
 /// The length of a string body up to its closing quote, and whether it
 /// holds an escape, when the general path writes it back unchanged: its
 /// escapes are those Go writes (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`,
-/// lower-case `\u00xx` for other controls, `\u2028`, `\u2029`) and it holds
-/// no raw U+2028/U+2029. `None` otherwise.
+/// lower-case `\u00xx` for other controls, `\u2028`, `\u2029`), and it holds
+/// no raw U+2028/U+2029 and no raw control character. `None` otherwise.
 fn plain_string_len(s: &[u8]) -> Option<(usize, bool)> {
     let mut at = 0;
     let mut escaped = false;
     loop {
-        let k = at + memchr::memchr3(b'"', b'\\', 0xE2, &s[at..])?;
-        match s[k] {
+        let k = skip_plain(s, at, raw_string_special);
+        match *s.get(k)? {
             b'"' => return Some((k, escaped)),
             b'\\' => {
                 escaped = true;
@@ -261,12 +499,14 @@ fn plain_string_len(s: &[u8]) -> Option<(usize, bool)> {
                     _ => return None,
                 }
             }
-            _ => {
+            0xE2 => {
                 if let Some([0x80, 0xA8 | 0xA9]) = s.get(k + 1..k + 3) {
                     return None;
                 }
                 at = k + 1;
             }
+            // A raw control character: not valid JSON.
+            _ => return None,
         }
     }
 }
@@ -295,6 +535,82 @@ mod tests {
                 Some(general(raw).as_str()),
                 "{raw}"
             );
+        }
+    }
+
+    #[test]
+    fn invalid_json_is_not_plain() {
+        for raw in [
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{\"a\":1,}",
+            "{\"a\":1}}",
+            "{,}",
+            "{1:2}",
+            "tru",
+            "truex",
+            "nul",
+            "[true false]",
+            "\"a\u{1}b\"",
+            "\"abc",
+            "[",
+            "{\"a\":",
+            "-",
+            "--1",
+            "1.",
+            "[1]x",
+            "{\"a\":[}",
+            "[}",
+        ] {
+            assert_eq!(normalize_plain(raw), None, "{raw:?}");
+        }
+        // A prefix ends where its value does.
+        assert_eq!(
+            normalize_prefix(b"{\"a\": [1, {}]} , 2"),
+            Some(("{\"a\":[1,{}]}".to_string(), 14))
+        );
+    }
+
+    /// The serde decoding the scanner stands in for.
+    fn serde_bundle(text: &str) -> Option<(Bundle, usize)> {
+        let mut it = serde_json::Deserializer::from_str(text).into_iter::<FastBundle<'_>>();
+        let b = it.next()?.ok()?;
+        (b.schema == SCHEMA_BUNDLE).then_some(())?;
+        let end = it.byte_offset();
+        Some((b.into_bundle()?, end))
+    }
+
+    #[test]
+    fn the_scanner_decodes_bundles_as_serde() {
+        let ok = [
+            r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i"}"#,
+            "{\n  \"schema\": \"olm.bundle\",\n  \"name\": \"b.v1\",\n  \"package\": \"p\",\n  \"image\": \"r/b:1\",\n  \"properties\": [\n    {\"type\": \"olm.package\", \"value\": {\"packageName\": \"p\", \"version\": \"1.0.0\"}},\n    {\"value\": {\"b\": 1, \"a\": [1.5, \"\\u0041\"]}, \"type\": \"x\"}\n  ],\n  \"relatedImages\": [{\"name\": \"\", \"image\": \"r/b:1\"}]\n}\n{\"next\": 1}",
+            r#"{"image":"i","relatedImages":[],"properties":[],"package":"p","name":"n","schema":"olm.bundle"}"#,
+            r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i","properties":[{"type":"t","value":null}]}"#,
+        ];
+        for text in ok {
+            let (a, n) = scan_bundle(text).unwrap_or_else(|| panic!("not scanned: {text}"));
+            let (b, m) = serde_bundle(text).unwrap();
+            assert_eq!(n, m, "{text}");
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{text}");
+        }
+        // Left to serde: another schema, unknown, duplicate, missing or
+        // escaped fields, wrong types, invalid JSON.
+        for text in [
+            r#"{"schema":"olm.package","name":"p"}"#,
+            r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i","extra":1}"#,
+            r#"{"schema":"olm.bundle","name":"b","name":"c","package":"p","image":"i"}"#,
+            r#"{"schema":"olm.bundle","name":"b","package":"p"}"#,
+            r#"{"schema":"olm.bundle","name":"b\u0041","package":"p","image":"i"}"#,
+            r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i","properties":null}"#,
+            r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i","properties":[{"type":"t"}]}"#,
+            r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i","properties":[{"type":"t","value":[1,]}]}"#,
+            r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i",}"#,
+            r#"{"schema":"olm.bundle","name":1,"package":"p","image":"i"}"#,
+        ] {
+            assert!(scan_bundle(text).is_none(), "{text}");
         }
     }
 

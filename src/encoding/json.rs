@@ -96,7 +96,7 @@ fn indent_with_limit(json: &[u8], out: &mut Vec<u8>, max_depth: usize) -> Result
 /// quote, an escape, a control character (invalid raw) and 0xE2, the lead byte of
 /// U+2028/U+2029.
 #[inline(always)]
-fn raw_string_special(b: u8) -> bool {
+pub(crate) fn raw_string_special(b: u8) -> bool {
     // Non-short-circuit `|` keeps this branch-free so block scans vectorise.
     (b == b'"') | (b == b'\\') | (b < 0x20) | (b == 0xE2)
 }
@@ -105,7 +105,7 @@ fn raw_string_special(b: u8) -> bool {
 /// `s.len()`. Checks 32-byte blocks with a branch-free OR so the compiler
 /// vectorises it; long base64 strings are skipped at memchr-like speed.
 #[inline(always)]
-fn skip_plain(s: &[u8], mut i: usize, special: impl Fn(u8) -> bool) -> usize {
+pub(crate) fn skip_plain(s: &[u8], mut i: usize, special: impl Fn(u8) -> bool) -> usize {
     const BLOCK: usize = 32;
     while let Some(block) = s.get(i..i + BLOCK) {
         let mut hit = false;
