@@ -9,7 +9,7 @@
 //! encoded exactly once.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -208,12 +208,14 @@ impl SortedOutput {
         });
     }
 
-    /// Write everything in key order.
-    pub fn write_to(self, w: &mut dyn Write) -> io::Result<()> {
+    /// Write everything in key order. Runs that were spilled are copied
+    /// from the temporary file by the kernel where `w` allows it (std's
+    /// `io::copy` uses `sendfile`/`splice`/`copy_file_range` between a file
+    /// and standard output, a pipe or a file), not through our memory.
+    pub fn write_to<W: Write>(self, w: &mut W) -> io::Result<()> {
         let mut st = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
         let spill = self.spill.into_inner().unwrap_or_else(|e| e.into_inner());
         st.entries.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        let mut buf = Vec::new();
         let mut i = 0;
         while i < st.entries.len() {
             match st.entries[i].place {
@@ -238,12 +240,17 @@ impl SortedOutput {
                         total += l;
                         j += 1;
                     }
-                    buf.resize(total, 0);
-                    let f = spill
+                    let mut f = spill
                         .as_ref()
                         .ok_or_else(|| io::Error::other("spill file missing"))?;
-                    f.read_exact_at(&mut buf, offset)?;
-                    w.write_all(&buf)?;
+                    f.seek(SeekFrom::Start(offset))?;
+                    let copied = io::copy(&mut f.take(total as u64), w)?;
+                    if copied != total as u64 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "temporary file shorter than written",
+                        ));
+                    }
                     i = j;
                 }
             }

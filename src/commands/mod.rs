@@ -81,6 +81,14 @@ fn version() -> CmdResult {
 pub(crate) fn write_stdout(
     f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    write_stdout_buffered(|w| f(w))
+}
+
+/// [`write_stdout`] with the writer's concrete type, for std's `io::copy`
+/// to copy files to standard output in the kernel.
+pub(crate) fn write_stdout_buffered(
+    f: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     match f(&mut lock).and_then(|_| std::io::Write::flush(&mut lock)) {

@@ -55,7 +55,7 @@ pub fn run(args: RenderArgs, global: &GlobalFlags) -> CmdResult {
             .with_location(e.location)
         })?;
     }
-    super::write_stdout(|w| out.write_to(w)).map_err(|e| fatal(e.to_string()))
+    super::write_stdout_buffered(|w| out.write_to(w)).map_err(|e| fatal(e.to_string()))
 }
 
 /// The load units of reference `r`, keyed and encoded into `out`.
