@@ -258,3 +258,83 @@ impl SortedOutput {
         w.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::model::{Bundle, Channel, Package};
+
+    /// Three load units whose blobs interleave in Go's order.
+    fn units() -> Vec<DeclarativeConfig> {
+        let pkg = |n: &str| Package {
+            schema: "olm.package".into(),
+            name: n.into(),
+            ..Default::default()
+        };
+        let bundle = |p: &str, n: &str| Bundle {
+            schema: "olm.bundle".into(),
+            name: n.into(),
+            package: p.into(),
+            image: format!("registry/{n}:{}", "x".repeat(300)),
+            ..Default::default()
+        };
+        let channel = |p: &str, n: &str| Channel {
+            schema: "olm.channel".into(),
+            name: n.into(),
+            package: p.into(),
+            ..Default::default()
+        };
+        vec![
+            DeclarativeConfig {
+                packages: vec![pkg("zeta")],
+                bundles: vec![bundle("zeta", "z.v2"), bundle("alpha", "a.v1")],
+                ..Default::default()
+            },
+            DeclarativeConfig {
+                packages: vec![pkg("alpha")],
+                channels: vec![channel("alpha", "stable"), channel("zeta", "fast")],
+                ..Default::default()
+            },
+            DeclarativeConfig {
+                bundles: vec![bundle("zeta", "z.v1"), bundle("alpha", "a.v0")],
+                ..Default::default()
+            },
+        ]
+    }
+
+    #[test]
+    fn every_budget_writes_go_order_to_memory_and_to_a_file() {
+        let units = units();
+        let mut whole = DeclarativeConfig::default();
+        for u in &units {
+            whole.extend(u.clone());
+        }
+        for format in [Format::Json, Format::Yaml] {
+            let mut want = Vec::new();
+            super::super::write::write_stream(&whole, format, &mut want).unwrap();
+            for budget in [0, 700, 1 << 20] {
+                let fill = || {
+                    let out = SortedOutput::new(format, budget);
+                    // Units arrive out of order, as parallel loads finish.
+                    for u in [2, 0, 1] {
+                        out.add(&keyed_blobs(&units[u], 0, u)).unwrap();
+                    }
+                    out
+                };
+                let mut got = Vec::new();
+                fill().write_to(&mut got).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&want),
+                    "budget {budget}"
+                );
+                let mut file = tempfile::tempfile().unwrap();
+                fill().write_to(&mut file).unwrap();
+                let mut got = Vec::new();
+                file.seek(SeekFrom::Start(0)).unwrap();
+                file.read_to_end(&mut got).unwrap();
+                assert_eq!(got, want, "budget {budget}, to a file");
+            }
+        }
+    }
+}
