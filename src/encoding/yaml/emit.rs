@@ -124,6 +124,18 @@ static BREAK_OR_SPACE_LEAD: [bool; 256] = {
     t
 };
 
+/// The index of the first byte at or after `i` that is not ASCII in
+/// `MIN..=0x7E` (or, with `NO_COLON_HASH`, is ':' or '#'): runs of bytes
+/// that the callers' byte-wise loops would pass over anyway are skipped in
+/// vectorised blocks. Long base64 and text scalars are most of a catalog's
+/// YAML.
+#[inline]
+fn skip_blocks<const MIN: u8, const NO_COLON_HASH: bool>(v: &[u8], i: usize) -> usize {
+    crate::encoding::json::skip_plain(v, i, |c| {
+        (c < MIN) | (c > 0x7E) | (NO_COLON_HASH & ((c == b':') | (c == b'#')))
+    })
+}
+
 /// Port of `yaml_emitter_analyze_scalar` (block-context outcomes only).
 fn analyze(v: &[u8]) -> Analysis {
     if v.is_empty() {
@@ -153,7 +165,7 @@ fn analyze(v: &[u8]) -> Analysis {
         // Fast path: after the first character, printable ASCII other than
         // space, ':' and '#' changes no flag but resets the "previous" ones.
         if i > 0 && QUIET[c as usize] {
-            i += 1;
+            i = skip_blocks::<0x21, true>(v, i + 1);
             while i < n && QUIET[v[i] as usize] {
                 i += 1;
             }
@@ -528,7 +540,7 @@ impl Emitter<'_> {
                     self.write_indent();
                 }
                 let start = i;
-                i += width(v[i]);
+                i = skip_blocks::<0x21, false>(v, i + width(v[i]));
                 while i < v.len() {
                     if BREAK_OR_SPACE_LEAD[v[i] as usize] && (v[i] == b' ' || is_break(v, i)) {
                         break;
@@ -733,7 +745,7 @@ impl Emitter<'_> {
                     self.write_indent();
                 }
                 let start = i;
-                i += width(v[i]);
+                i = skip_blocks::<0x20, false>(v, i + width(v[i]));
                 while i < v.len() {
                     if BREAK_OR_SPACE_LEAD[v[i] as usize] && v[i] != b' ' && is_break(v, i) {
                         break;

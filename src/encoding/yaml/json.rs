@@ -77,22 +77,6 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// Whether any byte of `w` is `"`, `\\`, below 0x20, or 0x7F and above
-/// (SWAR: per-byte tests on a u64, no false negatives; false positives only
-/// send the scanner to the byte-wise path).
-#[inline]
-fn has_special_byte(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_20 = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    // Bytes >= 0x7F: adding 1 sets the high bit for 0x7F, and 0x80.. have it.
-    let high = (w | w.wrapping_add(ONES)) & HIGH;
-    let quote = has_zero(w ^ (ONES * b'"' as u64));
-    let backslash = has_zero(w ^ (ONES * b'\\' as u64));
-    (below_20 | high | quote | backslash) != 0
-}
-
 pub(super) struct Reader<'a> {
     src: &'a [u8],
     pos: usize,
@@ -313,15 +297,11 @@ impl<'a> Reader<'a> {
         let mut escapes = false;
         let mut special = false; // DEL or non-ASCII: needs the YAML checks
         loop {
-            // Skip eight plain ASCII bytes at a time (no quote, backslash,
-            // control, DEL or non-ASCII byte among them).
-            while let Some(chunk) = b.get(i..i + 8) {
-                let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-                if has_special_byte(w) {
-                    break;
-                }
-                i += 8;
-            }
+            // Skip plain ASCII bytes (no quote, backslash, control, DEL or
+            // non-ASCII byte) in vectorised blocks.
+            i = crate::encoding::json::skip_plain(b, i, |c| {
+                (c == b'"') | (c == b'\\') | !(0x20..0x7F).contains(&c)
+            });
             let Some(&c) = b.get(i) else {
                 self.pos = i;
                 return Err(self.syntax(""));
