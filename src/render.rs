@@ -111,6 +111,17 @@ pub trait Units: Sync {
     /// A load unit's blobs, transformed; `unit` is its file's position in
     /// walk order, or a provisional number until [`renumber`](Self::renumber).
     fn add(&self, unit: usize, cfg: DeclarativeConfig) -> Result<(), String>;
+    /// [`add`](Self::add) for a unit loaded from `source`, which the units
+    /// may copy its bytes from instead of keeping them.
+    fn add_read(
+        &self,
+        unit: usize,
+        cfg: DeclarativeConfig,
+        source: &catalog::load::SourceFile,
+    ) -> Result<(), String> {
+        let _ = source;
+        self.add(unit, cfg)
+    }
     /// Give every unit added so far the number `map` says, or drop it
     /// (`None`). Called when the files of an image were parsed while it
     /// unpacked, before their place in walk order was known.
@@ -276,21 +287,22 @@ fn render_files(
     f: &dyn Units,
 ) -> Result<(), RenderError> {
     let keep_objects = opts.migrate.needs_objects();
-    catalog::load::load_files_each(
+    catalog::load::load_files_read(
         files,
         LoadOptions {
             keep_objects,
             ..Default::default()
         },
-        &|i, cfg| {
+        &|i, cfg, source| {
             let cfg = finish(cfg, opts).map_err(|message| catalog::LoadError {
                 message,
                 location: None,
             })?;
-            f.add(i, cfg).map_err(|message| catalog::LoadError {
-                message,
-                location: None,
-            })
+            f.add_read(i, cfg, source)
+                .map_err(|message| catalog::LoadError {
+                    message,
+                    location: None,
+                })
         },
     )
     .map_err(RenderError::from)

@@ -245,11 +245,89 @@ pub fn load_files_each(
     opts: LoadOptions,
     f: &(dyn Fn(usize, DeclarativeConfig) -> Result<(), LoadError> + Sync),
 ) -> Result<(), LoadError> {
+    load_files_read(files, opts, &|i, cfg, _| f(i, cfg))
+}
+
+/// [`load_files_each`] that also hands `f` the file as it was read.
+pub fn load_files_read(
+    files: &[(usize, PathBuf)],
+    opts: LoadOptions,
+    f: &(dyn Fn(usize, DeclarativeConfig, &SourceFile) -> Result<(), LoadError> + Sync),
+) -> Result<(), LoadError> {
     let results: Vec<Result<(), LoadError>> = files
         .par_iter()
-        .map(|(i, file)| f(*i, load_file(file, opts)?))
+        .map(|(i, path)| {
+            let file = SourceFile::read(path)
+                .map_err(|e| LoadError::at(go_io_error("read", path, &e), path, None))?;
+            let cfg = load_bytes_located(&file.bytes, path, opts, false).into_result()?;
+            f(*i, cfg, &file)
+        })
         .collect();
     results.into_iter().collect()
+}
+
+/// A file's bytes as they were read, and what identifies that version of
+/// the file on disk (so that its bytes can be copied from it again later).
+pub struct SourceFile {
+    pub bytes: Vec<u8>,
+    pub stamp: FileStamp,
+}
+
+/// A file's identity and last change (inode, size, modification and status
+/// change times): any write to it, or a rename over its path, changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    path: PathBuf,
+    meta: [i64; 7],
+}
+
+impl FileStamp {
+    fn of(path: &Path, m: &std::fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            path: path.to_path_buf(),
+            meta: [
+                m.dev() as i64,
+                m.ino() as i64,
+                m.size() as i64,
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime(),
+                m.ctime_nsec(),
+            ],
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file opened again, when it still is the version stamped.
+    pub fn reopen(&self) -> std::io::Result<std::fs::File> {
+        let f = std::fs::File::open(&self.path)?;
+        if FileStamp::of(&self.path, &f.metadata()?) != *self {
+            return Err(std::io::Error::other(format!(
+                "{}: changed since it was read",
+                self.path.display()
+            )));
+        }
+        Ok(f)
+    }
+}
+
+impl SourceFile {
+    /// Read a file, stamped before its first byte is read.
+    pub fn read(path: &Path) -> std::io::Result<SourceFile> {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)?;
+        let meta = f.metadata()?;
+        let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+        f.read_to_end(&mut bytes)?;
+        Ok(SourceFile {
+            bytes,
+            stamp: FileStamp::of(path, &meta),
+        })
+    }
 }
 
 /// Parse one file: a concatenated JSON stream or multi-document YAML.
@@ -443,7 +521,7 @@ pub fn load_path_located(
 
 fn load_file_located(path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
     match std::fs::read(path) {
-        Ok(bytes) => load_bytes_located(bytes, path, opts, keep_going),
+        Ok(bytes) => load_bytes_located(&bytes, path, opts, keep_going),
         Err(e) => Loaded {
             errors: vec![LoadError::at(go_io_error("read", path, &e), path, None)],
             ..Loaded::default()
@@ -458,15 +536,16 @@ pub fn load_bytes(
     path: &Path,
     opts: LoadOptions,
 ) -> Result<DeclarativeConfig, LoadError> {
-    load_bytes_located(bytes, path, opts, false).into_result()
+    load_bytes_located(&bytes, path, opts, false).into_result()
 }
 
-fn load_bytes_located(bytes: Vec<u8>, path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
+fn load_bytes_located(bytes: &[u8], path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
     let mut out = Loaded::default();
-    // Go turns invalid UTF-8 inside strings into U+FFFD.
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    // Go turns invalid UTF-8 inside strings into U+FFFD. (std's check of
+    // valid text is much faster than the lossy conversion's.)
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(bytes),
     };
     // One shared path for every blob of the file.
     let shared: std::sync::Arc<Path> = path.into();

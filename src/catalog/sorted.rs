@@ -14,6 +14,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::load::{FileStamp, SourceFile};
 use super::model::{BlobRef, DeclarativeConfig};
 use super::write::{Format, WriteError, encode_blobs};
 
@@ -103,6 +104,12 @@ enum Place {
         offset: u64,
         len: usize,
     },
+    /// Bytes of a catalog file that are the blob's encoding as they are.
+    Source {
+        file: usize,
+        offset: u64,
+        len: usize,
+    },
 }
 
 struct Entry {
@@ -115,6 +122,13 @@ struct State {
     entries: Vec<Entry>,
     chunks: Vec<Vec<u8>>,
     in_memory: usize,
+    /// Files whose bytes are kept as [`Place::Source`].
+    files: Vec<FileStamp>,
+}
+
+thread_local! {
+    /// Each thread's encoding buffer, reused from unit to unit.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Collects encoded blobs from many threads; writes them sorted.
@@ -140,14 +154,58 @@ impl SortedOutput {
 
     /// Encode `blobs` (all from one load unit, in load order) and keep them.
     pub fn add(&self, blobs: &[(BlobKey, BlobRef<'_>)]) -> Result<(), WriteError> {
-        let mut buf = Vec::new();
+        self.add_read(blobs, None)
+    }
+
+    /// [`add`](Self::add) for blobs loaded from `source`: when their
+    /// encoding is the file's bytes exactly (a catalog written by `opm
+    /// render`), only where each blob is in the file is kept, and
+    /// [`write_to`](Self::write_to) copies them from the file again
+    /// (refusing a file that changed meanwhile): no copy in memory or in
+    /// the temporary file.
+    pub fn add_read(
+        &self,
+        blobs: &[(BlobKey, BlobRef<'_>)],
+        source: Option<&SourceFile>,
+    ) -> Result<(), WriteError> {
+        // Encoded into a reused buffer: most units are not kept in memory.
+        let mut buf = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        buf.clear();
+        let result = self.keep(blobs, source, &mut buf);
+        SCRATCH.with(|s| *s.borrow_mut() = buf);
+        result
+    }
+
+    fn keep(
+        &self,
+        blobs: &[(BlobKey, BlobRef<'_>)],
+        source: Option<&SourceFile>,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), WriteError> {
         let mut spans = Vec::with_capacity(blobs.len());
         for (key, blob) in blobs {
             let start = buf.len();
-            encode_blobs(std::slice::from_ref(blob), self.format, &mut buf)?;
+            encode_blobs(std::slice::from_ref(blob), self.format, buf)?;
             spans.push((key.clone(), start, buf.len() - start));
         }
         if buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(source) = source
+            && *buf == source.bytes
+        {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let file = st.files.len();
+            st.files.push(source.stamp.clone());
+            st.entries
+                .extend(spans.into_iter().map(|(key, start, len)| Entry {
+                    key,
+                    place: Place::Source {
+                        file,
+                        offset: start as u64,
+                        len,
+                    },
+                }));
             return Ok(());
         }
         let spill_now = {
@@ -164,7 +222,7 @@ impl SortedOutput {
                 // write_at needs no exclusive seek position, but the file
                 // handle is created under the lock.
                 f.as_ref()
-                    .map(|f| f.write_all_at(&buf, offset))
+                    .map(|f| f.write_all_at(buf, offset))
                     .transpose()?;
             }
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -180,7 +238,7 @@ impl SortedOutput {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let chunk = st.chunks.len();
             st.in_memory += buf.len();
-            st.chunks.push(buf);
+            st.chunks.push(buf.to_vec());
             st.entries
                 .extend(spans.into_iter().map(|(key, start, len)| Entry {
                     key,
@@ -216,6 +274,11 @@ impl SortedOutput {
         let mut st = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
         let spill = self.spill.into_inner().unwrap_or_else(|e| e.into_inner());
         st.entries.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        // A file changed since it was read fails the render before anything
+        // is written (each is checked again as it is copied).
+        for stamp in &st.files {
+            drop(stamp.reopen()?);
+        }
         let mut i = 0;
         while i < st.entries.len() {
             match st.entries[i].place {
@@ -223,28 +286,34 @@ impl SortedOutput {
                     w.write_all(&st.chunks[chunk][start..start + len])?;
                     i += 1;
                 }
-                Place::Spilled { offset, len } => {
-                    // Coalesce runs that are contiguous in the spill file:
-                    // catalogs laid out one package per folder are mostly
-                    // already in order, so this is one big read per run.
-                    let mut total = len;
-                    let mut j = i + 1;
-                    while let Some(Entry {
-                        place: Place::Spilled { offset: o, len: l },
-                        ..
-                    }) = st.entries.get(j)
-                    {
-                        if *o != offset + total as u64 || total > (8 << 20) {
-                            break;
-                        }
-                        total += l;
-                        j += 1;
+                Place::Source { file, offset, .. } => {
+                    let (total, j) = run(&st.entries, i, |p| match *p {
+                        Place::Source {
+                            file: f,
+                            offset: o,
+                            len: l,
+                        } if f == file => Some((o, l)),
+                        _ => None,
+                    });
+                    let stamp = &st.files[file];
+                    let copied = io::copy(&mut from(&stamp.reopen()?, offset, total)?, w)?;
+                    if copied != total as u64 {
+                        return Err(io::Error::other(format!(
+                            "{}: changed since it was read",
+                            stamp.path().display()
+                        )));
                     }
-                    let mut f = spill
+                    i = j;
+                }
+                Place::Spilled { offset, .. } => {
+                    let (total, j) = run(&st.entries, i, |p| match *p {
+                        Place::Spilled { offset: o, len: l } => Some((o, l)),
+                        _ => None,
+                    });
+                    let f = spill
                         .as_ref()
                         .ok_or_else(|| io::Error::other("spill file missing"))?;
-                    f.seek(SeekFrom::Start(offset))?;
-                    let copied = io::copy(&mut f.take(total as u64), w)?;
+                    let copied = io::copy(&mut from(f, offset, total)?, w)?;
                     if copied != total as u64 {
                         return Err(io::Error::new(
                             io::ErrorKind::UnexpectedEof,
@@ -257,6 +326,31 @@ impl SortedOutput {
         }
         w.flush()
     }
+}
+
+/// The run of entries from `i` on that are contiguous in one file (what
+/// `at` finds of each: its offset and length in the file): catalogs laid
+/// out one package per folder are mostly in order already, so this is one
+/// copy per run. Its byte length and the index after it.
+fn run(entries: &[Entry], i: usize, at: impl Fn(&Place) -> Option<(u64, usize)>) -> (usize, usize) {
+    let Some((offset, mut total)) = at(&entries[i].place) else {
+        return (0, i + 1);
+    };
+    let mut j = i + 1;
+    while let Some((o, l)) = entries.get(j).and_then(|e| at(&e.place)) {
+        if o != offset + total as u64 {
+            break;
+        }
+        total += l;
+        j += 1;
+    }
+    (total, j)
+}
+
+/// `len` bytes of `f` from `offset`, for `io::copy`.
+fn from(mut f: &File, offset: u64, len: usize) -> io::Result<io::Take<&File>> {
+    f.seek(SeekFrom::Start(offset))?;
+    Ok(f.take(len as u64))
 }
 
 #[cfg(test)]
@@ -300,6 +394,52 @@ mod tests {
                 ..Default::default()
             },
         ]
+    }
+
+    #[test]
+    fn a_file_that_is_its_encoding_is_copied_from_disk_unless_it_changed() {
+        let units = units();
+        let dir = tempfile::tempdir().unwrap();
+        // Unit 1 as `opm render` writes it: its blobs in Go's order.
+        let mut file_cfg = units[1].clone();
+        file_cfg.channels.truncate(1);
+        let mut text = Vec::new();
+        super::super::write::write_stream(&file_cfg, Format::Json, &mut text).unwrap();
+        let path = dir.path().join("catalog.json");
+        std::fs::write(&path, &text).unwrap();
+        let mut whole = units[0].clone();
+        whole.extend(file_cfg.clone());
+        let mut want = Vec::new();
+        super::super::write::write_stream(&whole, Format::Json, &mut want).unwrap();
+        let fill = || {
+            let out = SortedOutput::new(Format::Json, 0);
+            let source = SourceFile::read(&path).unwrap();
+            out.add_read(&keyed_blobs(&file_cfg, 0, 1), Some(&source))
+                .unwrap();
+            out.add_read(&keyed_blobs(&units[0], 0, 0), Some(&source))
+                .unwrap();
+            out
+        };
+        let out = fill();
+        assert_eq!(out.state.lock().unwrap().files.len(), 1, "kept as the file");
+        let mut got = Vec::new();
+        out.write_to(&mut got).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want)
+        );
+        // A file changed after it was read is refused before anything is
+        // written.
+        let out = fill();
+        text.push(b'\n');
+        std::fs::write(&path, &text).unwrap();
+        let mut got = Vec::new();
+        let err = out.write_to(&mut got).unwrap_err();
+        assert!(
+            err.to_string().contains("changed since it was read"),
+            "{err}"
+        );
+        assert!(got.is_empty());
     }
 
     #[test]

@@ -71,6 +71,17 @@ impl Units for RefUnits<'_> {
             .map_err(|e| e.to_string())
     }
 
+    fn add_read(
+        &self,
+        unit: usize,
+        cfg: DeclarativeConfig,
+        source: &crate::catalog::load::SourceFile,
+    ) -> Result<(), String> {
+        self.out
+            .add_read(&keyed_blobs(&cfg, self.r, unit), Some(source))
+            .map_err(|e| e.to_string())
+    }
+
     fn renumber(&self, map: &(dyn Fn(usize) -> Option<usize> + Sync)) {
         self.out.renumber(self.r, map)
     }
