@@ -222,7 +222,19 @@ pub fn split<'a>(data: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
 
 /// The FBC loader on a JSON file, through render's writers (seeds: JSON).
 pub mod fbc_json {
+    use opm::catalog::load::{FAST_PATH_OPTIONS, fast_and_general};
+
     pub fn run(data: &[u8]) {
+        // The fast path for JSON files loads what the general path does.
+        if let Ok(text) = std::str::from_utf8(data) {
+            for opts in FAST_PATH_OPTIONS {
+                if let Some((fast, general)) =
+                    fast_and_general(text, std::path::Path::new("f.json"), opts)
+                {
+                    assert_eq!(fast, general, "the fast path loaded another catalog");
+                }
+            }
+        }
         super::render_round_trip(data);
     }
 }
