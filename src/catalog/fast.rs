@@ -133,56 +133,80 @@ fn normalize_general(raw: &str) -> Option<String> {
     ))
 }
 
-/// A cursor over a document's bytes for the hand-written bundle scanner.
-struct Cursor<'a> {
+/// A cursor over JSON text for the hand-written scanners (the bundle
+/// scanner here, validate's shape walk). `None` from any method stops the
+/// scan: the caller then leaves the text to serde or the general decoder.
+pub(crate) struct Cursor<'a> {
     text: &'a str,
-    i: usize,
+    pub(crate) i: usize,
 }
 
 impl<'a> Cursor<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.i).copied()
+    pub(crate) fn new(text: &'a str) -> Cursor<'a> {
+        Cursor { text, i: 0 }
+    }
+
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
     }
 
     /// Skip JSON whitespace (space, tab, line feed, carriage return).
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         self.i = skip_json_ws(self.text.as_bytes(), self.i);
     }
 
-    /// Whitespace, then `b`.
-    fn expect(&mut self, b: u8) -> Option<()> {
+    /// Whitespace, then the next byte (not consumed).
+    pub(crate) fn peek(&mut self) -> Option<u8> {
         self.ws();
+        self.text.as_bytes().get(self.i).copied()
+    }
+
+    /// Whitespace, then `b`.
+    pub(crate) fn expect(&mut self, b: u8) -> Option<()> {
         (self.peek()? == b).then(|| self.i += 1)
     }
 
-    /// Whitespace, then a string without escapes or control characters,
-    /// borrowed (what serde gives a `&str` field).
-    fn plain_str(&mut self) -> Option<&'a str> {
+    /// Whitespace, then a string without control characters: its text
+    /// when it holds no escape (borrowed, as serde gives a `&str` field).
+    pub(crate) fn string(&mut self) -> Option<Option<&'a str>> {
         self.expect(b'"')?;
         let bytes = self.text.as_bytes();
         let start = self.i;
-        let end = skip_plain(bytes, start, |b| (b == b'"') | (b == b'\\') | (b < 0x20));
-        if *bytes.get(end)? != b'"' {
-            return None;
+        let mut escaped = false;
+        loop {
+            let k = skip_plain(bytes, self.i, |b| (b == b'"') | (b == b'\\') | (b < 0x20));
+            match *bytes.get(k)? {
+                b'"' => {
+                    self.i = k + 1;
+                    return Some(if escaped {
+                        None
+                    } else {
+                        self.text.get(start..k)
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.i = k + 2;
+                }
+                _ => return None,
+            }
         }
-        self.i = end + 1;
-        self.text.get(start..end)
     }
 
-    /// The elements of an array of objects, each handed to `each` after
-    /// its `{`; `each` reads its members up to (not including) the `}`.
-    fn objects(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+    /// A string without escapes.
+    fn plain_str(&mut self) -> Option<&'a str> {
+        self.string()?
+    }
+
+    /// An array: `each` reads every element.
+    pub(crate) fn elements(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.expect(b'[')?;
-        self.ws();
         if self.peek()? == b']' {
             self.i += 1;
             return Some(());
         }
         loop {
-            self.expect(b'{')?;
             each(self)?;
-            self.expect(b'}')?;
-            self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
                 b']' => {
@@ -194,23 +218,29 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// The members of an object whose `{` was read: `member` gets each key
-    /// (after its `:`) and reads the value. Stops before the `}`.
-    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.ws();
+    /// An object: `member` gets each key (`None` when it holds an escape)
+    /// after its `:`, and reads the value.
+    pub(crate) fn members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Option<&'a str>) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(b'{')?;
         if self.peek()? == b'}' {
+            self.i += 1;
             return Some(());
         }
         loop {
-            let key = self.plain_str()?;
+            let key = self.string()?;
             self.expect(b':')?;
-            self.ws();
             member(self, key)?;
-            self.ws();
-            if self.peek()? != b',' {
-                return Some(());
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
             }
-            self.i += 1;
         }
     }
 }
@@ -234,11 +264,10 @@ fn once<T>(slot: &mut Option<T>, v: T) -> Option<()> {
 /// `None` for anything else (another schema, a field serde would decode
 /// differently, invalid JSON): [`document`] then decodes it the serde way.
 fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
-    let mut c = Cursor { text, i: 0 };
-    c.expect(b'{')?;
+    let mut c = Cursor::new(text);
     let (mut schema, mut name, mut package, mut image) = (None, None, None, None);
     let (mut properties, mut related) = (None, None);
-    c.members(|c, key| match key {
+    c.members(|c, key| match key? {
         "schema" => {
             let s = c.plain_str()?;
             // Any other schema is not a bundle: leave the scan early.
@@ -250,9 +279,9 @@ fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
         "image" => once(&mut image, c.plain_str()?),
         "properties" => {
             let mut list = Vec::new();
-            c.objects(|c| {
+            c.elements(|c| {
                 let (mut typ, mut value) = (None, None);
-                c.members(|c, key| match key {
+                c.members(|c, key| match key? {
                     "type" => once(&mut typ, c.plain_str()?),
                     "value" => once(&mut value, c.value()?),
                     _ => None,
@@ -267,9 +296,9 @@ fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
         }
         "relatedImages" => {
             let mut list = Vec::new();
-            c.objects(|c| {
+            c.elements(|c| {
                 let (mut name, mut image) = (None, None);
-                c.members(|c, key| match key {
+                c.members(|c, key| match key? {
                     "name" => once(&mut name, c.plain_str()?),
                     "image" => once(&mut image, c.plain_str()?),
                     _ => None,
@@ -281,7 +310,6 @@ fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
         }
         _ => None,
     })?;
-    c.expect(b'}')?;
     let bundle = new_bundle(
         [schema?, name?, package?, image?],
         properties.unwrap_or_default(),
@@ -294,6 +322,7 @@ impl Cursor<'_> {
     /// The property value at the cursor, normalised: by one pass when it
     /// is plain, else by serde (which also finds where it ends).
     fn value(&mut self) -> Option<String> {
+        self.ws();
         let rest = &self.text[self.i..];
         if let Some((v, len)) = normalize_prefix(rest.as_bytes()) {
             self.i += len;

@@ -2,7 +2,7 @@
 //! and bytes Go opm writes, and the transformations `render` applies.
 
 pub mod diff;
-mod fast;
+pub(crate) mod fast;
 pub mod icon;
 pub mod ignore;
 pub mod load;

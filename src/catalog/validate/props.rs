@@ -10,6 +10,7 @@
 
 use serde_json::Value;
 
+use crate::catalog::fast::Cursor;
 use crate::catalog::model::{Property, json_kind};
 
 /// A Go type as far as JSON decoding can tell.
@@ -251,7 +252,7 @@ pub const CHECKED_CSV_METADATA: &str = "{}";
 /// Whether a property decodes as Go's `property.Parse` wants (so that an
 /// `olm.csv.metadata` value may be replaced by [`CHECKED_CSV_METADATA`]).
 pub fn property_decodes(p: &Property) -> bool {
-    if p.typ == "olm.csv.metadata" && shape_fits(p.value.as_bytes(), &CSV_METADATA) {
+    if p.typ == "olm.csv.metadata" && shape_fits(&p.value, &CSV_METADATA) {
         return true;
     }
     parse_property(p).is_ok()
@@ -262,192 +263,105 @@ pub fn property_decodes(p: &Property) -> bool {
 /// is a catalog's largest decoded value. `false` when unsure (an escaped
 /// key, a large number, deep nesting, anything unexpected) as well as on a
 /// mismatch: the caller then decodes it.
-fn shape_fits(text: &[u8], t: &GoType) -> bool {
-    let mut w = Walk { s: text, i: 0 };
-    w.fits(t).is_some() && {
-        w.ws();
-        w.i == text.len()
+fn shape_fits(text: &str, t: &GoType) -> bool {
+    let mut c = Cursor::new(text);
+    fits(&mut c, t).is_some() && {
+        c.ws();
+        c.i == text.len()
     }
 }
 
-/// A cursor for [`shape_fits`]; `None` stops the walk (unsure).
-struct Walk<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Walk<'_> {
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
-            self.i += 1;
-        }
+/// The next value decodes as `t` (as [`check`] has it).
+fn fits(c: &mut Cursor<'_>, t: &GoType) -> Option<()> {
+    let b = c.peek()?;
+    if b == b'n' || matches!(t, Any) {
+        return any(c);
     }
-
-    fn peek(&mut self) -> Option<u8> {
-        self.ws();
-        self.s.get(self.i).copied()
-    }
-
-    fn eat(&mut self, b: u8) -> Option<()> {
-        (self.peek()? == b).then(|| self.i += 1)
-    }
-
-    /// A string; its text when it holds no escape.
-    fn string(&mut self) -> Option<Option<&[u8]>> {
-        self.eat(b'"')?;
-        let start = self.i;
-        let mut escaped = false;
-        loop {
-            let k =
-                crate::encoding::json::skip_plain(self.s, self.i, |b| (b == b'"') | (b == b'\\'));
-            match *self.s.get(k)? {
-                b'"' => {
-                    self.i = k + 1;
-                    return Some((!escaped).then(|| &self.s[start..k]));
-                }
-                _ => {
-                    escaped = true;
-                    self.i = k + 2;
-                }
-            }
+    match (t, b) {
+        (Str(_), b'"') => c.string().map(drop),
+        (Bool, b't' | b'f') => any(c),
+        (Int, b'-' | b'0'..=b'9') => {
+            let start = c.i + usize::from(b == b'-');
+            let digits = c.bytes()[start..]
+                .iter()
+                .take_while(|d| d.is_ascii_digit())
+                .count();
+            c.i = start + digits;
+            // Up to 18 digits always fits an int64.
+            (1..=18).contains(&digits).then_some(())
         }
-    }
-
-    /// The members of an object, each key handed to `member` (after its
-    /// `:`), which reads the value.
-    fn members(
-        &mut self,
-        mut member: impl FnMut(&mut Self, Option<&[u8]>) -> Option<()>,
-    ) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            let key = self.string()?.map(<[u8]>::to_vec);
-            self.eat(b':')?;
-            member(self, key.as_deref())?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// The next value decodes as `t` (as [`check`] has it).
-    fn fits(&mut self, t: &GoType) -> Option<()> {
-        let b = self.peek()?;
-        if b == b'n' || matches!(t, Any) {
-            return self.any();
-        }
-        match (t, b) {
-            (Str(_), b'"') => self.string().map(drop),
-            (Bool, b't' | b'f') => self.any(),
-            (Int, b'-' | b'0'..=b'9') => {
-                let start = self.i + usize::from(b == b'-');
-                let digits = self.s[start..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_digit())
-                    .count();
-                self.i = start + digits;
-                // Up to 18 digits always fits an int64.
-                (1..=18).contains(&digits).then_some(())
-            }
-            (MapOfStr, b'{') => self.members(|w, _| match w.peek()? {
-                b'"' | b'n' => w.any(),
-                _ => None,
-            }),
-            (Slice(_, elem), b'[') => {
-                self.i += 1;
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.fits(elem)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            (Struct(_, fields), b'{') => self.members(|w, key| {
-                let key = std::str::from_utf8(key?).ok()?;
-                let field = fields
-                    .iter()
-                    .find(|(f, _)| *f == key)
-                    .or_else(|| fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(key)));
-                match field {
-                    Some((_, ft)) => w.fits(ft),
-                    None => w.any(),
-                }
-            }),
+        (MapOfStr, b'{') => c.members(|c, _| match c.peek()? {
+            b'"' | b'n' => any(c),
             _ => None,
-        }
+        }),
+        (Slice(_, elem), b'[') => c.elements(|c| fits(c, elem)),
+        (Struct(_, fields), b'{') => c.members(|c, key| {
+            let key = key?;
+            let field = fields
+                .iter()
+                .find(|(f, _)| *f == key)
+                .or_else(|| fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(key)));
+            match field {
+                Some((_, ft)) => fits(c, ft),
+                None => any(c),
+            }
+        }),
+        _ => None,
     }
+}
 
-    /// Skip any one value, without recursion.
-    fn any(&mut self) -> Option<()> {
-        let mut depth = 0usize;
-        loop {
-            match self.peek()? {
-                b'"' => {
-                    self.string()?;
-                }
-                b'{' | b'[' => {
-                    // Deeper than serde's limit: left to the decoder.
-                    depth += 1;
-                    if depth > 100 {
-                        return None;
-                    }
-                    self.i += 1;
-                    continue;
-                }
-                b'}' | b']' => {
-                    depth = depth.checked_sub(1)?;
-                    self.i += 1;
-                }
-                b',' | b':' if depth > 0 => {
-                    self.i += 1;
-                    continue;
-                }
-                _ => {
-                    let len = self.s[self.i..]
-                        .iter()
-                        .take_while(|c| {
-                            !matches!(
-                                c,
-                                b',' | b':'
-                                    | b'}'
-                                    | b']'
-                                    | b'"'
-                                    | b'{'
-                                    | b'['
-                                    | b' '
-                                    | b'\t'
-                                    | b'\n'
-                                    | b'\r'
-                            )
-                        })
-                        .count();
-                    if len == 0 {
-                        return None;
-                    }
-                    self.i += len;
-                }
+/// Skip any one value, without recursion.
+fn any(c: &mut Cursor<'_>) -> Option<()> {
+    let mut depth = 0usize;
+    loop {
+        match c.peek()? {
+            b'"' => {
+                c.string()?;
             }
-            if depth == 0 {
-                return Some(());
+            b'{' | b'[' => {
+                // Deeper than serde's limit: left to the decoder.
+                depth += 1;
+                if depth > 100 {
+                    return None;
+                }
+                c.i += 1;
+                continue;
             }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                c.i += 1;
+            }
+            b',' | b':' if depth > 0 => {
+                c.i += 1;
+                continue;
+            }
+            _ => {
+                let len = c.bytes()[c.i..]
+                    .iter()
+                    .take_while(|b| {
+                        !matches!(
+                            b,
+                            b',' | b':'
+                                | b'}'
+                                | b']'
+                                | b'"'
+                                | b'{'
+                                | b'['
+                                | b' '
+                                | b'\t'
+                                | b'\n'
+                                | b'\r'
+                        )
+                    })
+                    .count();
+                if len == 0 {
+                    return None;
+                }
+                c.i += len;
+            }
+        }
+        if depth == 0 {
+            return Some(());
         }
     }
 }
@@ -513,7 +427,7 @@ mod tests {
             r#"{"Description":"case","nativeAPIs":[{"group":"g","kind":"K","version":"v1"}]}"#,
         ] {
             assert!(decodes(text), "{text}");
-            assert!(shape_fits(text.as_bytes(), &CSV_METADATA), "{text}");
+            assert!(shape_fits(text, &CSV_METADATA), "{text}");
         }
         // Mismatches are never said to fit.
         for text in [
@@ -530,7 +444,7 @@ mod tests {
             "\"s\"",
         ] {
             assert!(!decodes(text), "{text}");
-            assert!(!shape_fits(text.as_bytes(), &CSV_METADATA), "{text}");
+            assert!(!shape_fits(text, &CSV_METADATA), "{text}");
         }
         // Unsure: left to the decoder, which accepts these.
         for text in [
@@ -538,10 +452,10 @@ mod tests {
             "{} x",
             "",
         ] {
-            assert!(!shape_fits(text.as_bytes(), &CSV_METADATA), "{text}");
+            assert!(!shape_fits(text, &CSV_METADATA), "{text}");
         }
         let deep = format!("{{\"unknown\":{}{}}}", "[".repeat(150), "]".repeat(150));
-        assert!(!shape_fits(deep.as_bytes(), &CSV_METADATA));
+        assert!(!shape_fits(&deep, &CSV_METADATA));
     }
 
     fn first_error(props: &[Property]) -> Option<String> {
