@@ -30,8 +30,9 @@ fn assert_ok(o: &Output) {
     assert!(o.status.success(), "opm failed: {}", stderr(o));
 }
 
-/// The error line of a failed run, without Go's log time prefix.
-fn error_text(o: &Output) -> String {
+/// The error of a failed run, without Go's log time prefix (runs a second
+/// apart compare equal).
+pub(crate) fn error_text(o: &Output) -> String {
     assert_eq!(
         o.status.code(),
         Some(1),

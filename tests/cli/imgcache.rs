@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use super::image::error_text;
 use super::registry::{self, LayerBlob, registry};
 use super::util::{Env, opm, testdata};
 
@@ -21,11 +22,6 @@ fn assert_ok(o: &Output) {
         "opm failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-}
-
-fn error_text(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(1), "expected failure: {}", stdout(o));
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn want_json(pkg: &str) -> String {
