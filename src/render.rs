@@ -117,9 +117,8 @@ pub trait Units: Sync {
         &self,
         unit: usize,
         cfg: DeclarativeConfig,
-        source: &catalog::load::SourceFile,
+        _source: &catalog::load::SourceFile,
     ) -> Result<(), String> {
-        let _ = source;
         self.add(unit, cfg)
     }
     /// Give every unit added so far the number `map` says, or drop it
@@ -365,7 +364,7 @@ impl Streamed {
                 keep_objects: opts.migrate.needs_objects(),
                 ..Default::default()
             };
-            let ok = catalog::load::load_bytes(data, &path, load)
+            let ok = catalog::load::load_bytes(&data, &path, load)
                 .ok()
                 .and_then(|cfg| finish(cfg, opts).ok())
                 .is_some_and(|cfg| f.add(unit, cfg).is_ok());

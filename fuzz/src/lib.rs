@@ -30,7 +30,7 @@ pub fn load(data: &[u8]) -> Result<DeclarativeConfig, String> {
         keep_objects: true,
         ..LoadOptions::default()
     };
-    load_bytes(data.to_vec(), Path::new("fuzz.json"), opts).map_err(|e| e.message)
+    load_bytes(data, Path::new("fuzz.json"), opts).map_err(|e| e.message)
 }
 
 /// Write a catalog in `format`, as `render -o` does. The only errors are

@@ -278,34 +278,15 @@ fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
         "package" => once(&mut package, c.plain_str()?),
         "image" => once(&mut image, c.plain_str()?),
         "properties" => {
-            let mut list = Vec::new();
-            c.elements(|c| {
-                let (mut typ, mut value) = (None, None);
-                c.members(|c, key| match key? {
-                    "type" => once(&mut typ, c.plain_str()?),
-                    "value" => once(&mut value, c.value()?),
-                    _ => None,
-                })?;
-                list.push(Property {
-                    typ: typ?.to_string(),
-                    value: value?,
-                });
-                Some(())
-            })?;
-            once(&mut properties, list)
+            let list = c.pairs(["type", "value"], Cursor::plain_str, Cursor::value)?;
+            let list = list.into_iter().map(|(t, value)| Property {
+                typ: t.to_string(),
+                value,
+            });
+            once(&mut properties, list.collect())
         }
         "relatedImages" => {
-            let mut list = Vec::new();
-            c.elements(|c| {
-                let (mut name, mut image) = (None, None);
-                c.members(|c, key| match key? {
-                    "name" => once(&mut name, c.plain_str()?),
-                    "image" => once(&mut image, c.plain_str()?),
-                    _ => None,
-                })?;
-                list.push((name?, image?));
-                Some(())
-            })?;
+            let list = c.pairs(["name", "image"], Cursor::plain_str, Cursor::plain_str)?;
             once(&mut related, list)
         }
         _ => None,
@@ -318,7 +299,29 @@ fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
     Some((bundle, c.i))
 }
 
-impl Cursor<'_> {
+impl<'a> Cursor<'a> {
+    /// An array of objects that each have the members `keys` (exactly,
+    /// once each), read by `first` and `second`.
+    fn pairs<A, B>(
+        &mut self,
+        keys: [&str; 2],
+        mut first: impl FnMut(&mut Self) -> Option<A>,
+        mut second: impl FnMut(&mut Self) -> Option<B>,
+    ) -> Option<Vec<(A, B)>> {
+        let mut list = Vec::new();
+        self.elements(|c| {
+            let (mut a, mut b) = (None, None);
+            c.members(|c, key| match key? {
+                k if k == keys[0] => once(&mut a, first(c)?),
+                k if k == keys[1] => once(&mut b, second(c)?),
+                _ => None,
+            })?;
+            list.push((a?, b?));
+            Some(())
+        })?;
+        Some(list)
+    }
+
     /// The property value at the cursor, normalised: by one pass when it
     /// is plain, else by serde (which also finds where it ends).
     fn value(&mut self) -> Option<String> {

@@ -257,10 +257,8 @@ pub fn load_files_read(
     let results: Vec<Result<(), LoadError>> = files
         .par_iter()
         .map(|(i, path)| {
-            let file = SourceFile::read(path)
-                .map_err(|e| LoadError::at(go_io_error("read", path, &e), path, None))?;
-            let cfg = load_bytes_located(&file.bytes, path, opts, false).into_result()?;
-            f(*i, cfg, &file)
+            let file = SourceFile::read(path).map_err(|e| read_error(path, &e))?;
+            f(*i, load_bytes(&file.bytes, path, opts)?, &file)
         })
         .collect();
     results.into_iter().collect()
@@ -298,20 +296,21 @@ impl FileStamp {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The file opened again, when it still is the version stamped.
     pub fn reopen(&self) -> std::io::Result<std::fs::File> {
         let f = std::fs::File::open(&self.path)?;
         if FileStamp::of(&self.path, &f.metadata()?) != *self {
-            return Err(std::io::Error::other(format!(
-                "{}: changed since it was read",
-                self.path.display()
-            )));
+            return Err(self.changed());
         }
         Ok(f)
+    }
+
+    /// The error for a file that is no longer the version stamped.
+    pub fn changed(&self) -> std::io::Error {
+        std::io::Error::other(format!(
+            "{}: changed since it was read",
+            self.path.display()
+        ))
     }
 }
 
@@ -520,23 +519,28 @@ pub fn load_path_located(
 }
 
 fn load_file_located(path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
-    match std::fs::read(path) {
-        Ok(bytes) => load_bytes_located(&bytes, path, opts, keep_going),
+    match SourceFile::read(path) {
+        Ok(file) => load_bytes_located(&file.bytes, path, opts, keep_going),
         Err(e) => Loaded {
-            errors: vec![LoadError::at(go_io_error("read", path, &e), path, None)],
+            errors: vec![read_error(path, &e)],
             ..Loaded::default()
         },
     }
 }
 
+/// Go's error for a catalog file that cannot be read.
+fn read_error(path: &Path, e: &std::io::Error) -> LoadError {
+    LoadError::at(go_io_error("read", path, e), path, None)
+}
+
 /// [`load_file`] on bytes already in memory; `path` only names them in
-/// errors and locations (for the fuzz targets and property tests).
+/// errors and locations.
 pub fn load_bytes(
-    bytes: Vec<u8>,
+    bytes: &[u8],
     path: &Path,
     opts: LoadOptions,
 ) -> Result<DeclarativeConfig, LoadError> {
-    load_bytes_located(&bytes, path, opts, false).into_result()
+    load_bytes_located(bytes, path, opts, false).into_result()
 }
 
 fn load_bytes_located(bytes: &[u8], path: &Path, opts: LoadOptions, keep_going: bool) -> Loaded {
@@ -1309,7 +1313,7 @@ mod tests {
             drop_metadata: drop,
             ..Default::default()
         };
-        load_bytes(text.into_bytes(), Path::new("c.json"), opts).unwrap()
+        load_bytes(text.as_bytes(), Path::new("c.json"), opts).unwrap()
     }
 
     #[test]

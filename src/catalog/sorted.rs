@@ -296,13 +296,7 @@ impl SortedOutput {
                         _ => None,
                     });
                     let stamp = &st.files[file];
-                    let copied = io::copy(&mut from(&stamp.reopen()?, offset, total)?, w)?;
-                    if copied != total as u64 {
-                        return Err(io::Error::other(format!(
-                            "{}: changed since it was read",
-                            stamp.path().display()
-                        )));
-                    }
+                    copy_exact(&stamp.reopen()?, offset, total, w, || stamp.changed())?;
                     i = j;
                 }
                 Place::Spilled { offset, .. } => {
@@ -313,13 +307,12 @@ impl SortedOutput {
                     let f = spill
                         .as_ref()
                         .ok_or_else(|| io::Error::other("spill file missing"))?;
-                    let copied = io::copy(&mut from(f, offset, total)?, w)?;
-                    if copied != total as u64 {
-                        return Err(io::Error::new(
+                    copy_exact(f, offset, total, w, || {
+                        io::Error::new(
                             io::ErrorKind::UnexpectedEof,
                             "temporary file shorter than written",
-                        ));
-                    }
+                        )
+                    })?;
                     i = j;
                 }
             }
@@ -347,10 +340,20 @@ fn run(entries: &[Entry], i: usize, at: impl Fn(&Place) -> Option<(u64, usize)>)
     (total, j)
 }
 
-/// `len` bytes of `f` from `offset`, for `io::copy`.
-fn from(mut f: &File, offset: u64, len: usize) -> io::Result<io::Take<&File>> {
+/// Copy `len` bytes of `f` from `offset` to `w` (by the kernel where `w`
+/// allows it); `short` is the error when the file holds fewer.
+fn copy_exact(
+    mut f: &File,
+    offset: u64,
+    len: usize,
+    w: &mut impl Write,
+    short: impl FnOnce() -> io::Error,
+) -> io::Result<()> {
     f.seek(SeekFrom::Start(offset))?;
-    Ok(f.take(len as u64))
+    if io::copy(&mut f.take(len as u64), w)? != len as u64 {
+        return Err(short());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

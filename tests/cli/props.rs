@@ -21,7 +21,7 @@ fn opts() -> LoadOptions {
 }
 
 fn load(text: &[u8]) -> DeclarativeConfig {
-    load_bytes(text.to_vec(), Path::new("catalog.json"), opts())
+    load_bytes(text, Path::new("catalog.json"), opts())
         .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(text)))
 }
 

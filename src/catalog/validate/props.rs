@@ -145,12 +145,7 @@ fn check(v: &Value, t: &GoType, top: &str, path: &mut Vec<&'static str>) -> Opti
         Struct(name, fields) => match v {
             Value::Object(o) => {
                 for (k, x) in o {
-                    // Go matches field names exactly first, then ignoring case.
-                    let field = fields
-                        .iter()
-                        .find(|(f, _)| f == k)
-                        .or_else(|| fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k)));
-                    if let Some((f, ft)) = field {
+                    if let Some((f, ft)) = go_field(fields, k) {
                         path.push(f);
                         let e = check(x, ft, top, path);
                         path.pop();
@@ -164,6 +159,18 @@ fn check(v: &Value, t: &GoType, top: &str, path: &mut Vec<&'static str>) -> Opti
             _ => Some(mismatch(json_kind(v).into(), name)),
         },
     }
+}
+
+/// The struct field a JSON key decodes into: Go matches field names
+/// exactly first, then ignoring case.
+fn go_field<'t>(
+    fields: &'t [(&'static str, GoType)],
+    key: &str,
+) -> Option<&'t (&'static str, GoType)> {
+    fields
+        .iter()
+        .find(|(f, _)| *f == key)
+        .or_else(|| fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(key)))
 }
 
 /// The `olm.package` property's fields.
@@ -295,16 +302,9 @@ fn fits(c: &mut Cursor<'_>, t: &GoType) -> Option<()> {
             _ => None,
         }),
         (Slice(_, elem), b'[') => c.elements(|c| fits(c, elem)),
-        (Struct(_, fields), b'{') => c.members(|c, key| {
-            let key = key?;
-            let field = fields
-                .iter()
-                .find(|(f, _)| *f == key)
-                .or_else(|| fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(key)));
-            match field {
-                Some((_, ft)) => fits(c, ft),
-                None => any(c),
-            }
+        (Struct(_, fields), b'{') => c.members(|c, key| match go_field(fields, key?) {
+            Some((_, ft)) => fits(c, ft),
+            None => any(c),
         }),
         _ => None,
     }
