@@ -199,23 +199,8 @@ impl<'a> Cursor<'a> {
     }
 
     /// An array: `each` reads every element.
-    pub(crate) fn elements(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.expect(b'[')?;
-        if self.peek()? == b']' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            each(self)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+    pub(crate) fn elements(&mut self, each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.list(*b"[]", each)
     }
 
     /// An object: `member` gets each key (`None` when it holds an escape)
@@ -224,18 +209,29 @@ impl<'a> Cursor<'a> {
         &mut self,
         mut member: impl FnMut(&mut Self, Option<&'a str>) -> Option<()>,
     ) -> Option<()> {
-        self.expect(b'{')?;
-        if self.peek()? == b'}' {
+        self.list(*b"{}", |c| {
+            let key = c.string()?;
+            c.expect(b':')?;
+            member(c, key)
+        })
+    }
+
+    /// `open`, items separated by commas (`item` reads each), `close`.
+    fn list(
+        &mut self,
+        [open, close]: [u8; 2],
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(open)?;
+        if self.peek()? == close {
             self.i += 1;
             return Some(());
         }
         loop {
-            let key = self.string()?;
-            self.expect(b':')?;
-            member(self, key)?;
+            item(self)?;
             match self.peek()? {
                 b',' => self.i += 1,
-                b'}' => {
+                b if b == close => {
                     self.i += 1;
                     return Some(());
                 }
