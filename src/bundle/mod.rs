@@ -388,6 +388,7 @@ impl Parsed {
                 value: p
                     .value
                     .map_or_else(|| "null".to_string(), |v| gojson::compact(&v)),
+                ..Default::default()
             })
             .collect())
     }

@@ -494,6 +494,7 @@ mod tests {
             properties: vec![Property {
                 typ: "olm.package".into(),
                 value: format!("{{\"packageName\":\"{pkg}\",\"version\":\"{version}\"}}"),
+                ..Default::default()
             }],
             ..Default::default()
         }

@@ -21,7 +21,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::model::{Bundle, Property, RelatedImage, SCHEMA_BUNDLE, compact_normalized};
+use super::model::{
+    Bundle, IndentedText, PROPERTY_VALUE_DEPTH, Property, RelatedImage, SCHEMA_BUNDLE, ValueOrigin,
+    compact_normalized,
+};
 use crate::encoding::json::{raw_string_special, skip_plain};
 
 /// A bundle document with only the fields Go's `declcfg.Bundle` has, under
@@ -63,10 +66,11 @@ pub(super) enum Doc<'a> {
     Other(Value, &'a [u8]),
 }
 
-/// Decode the document `text` starts with (no leading whitespace): the
+/// Decode the document `text` starts with (no leading whitespace; `offset`
+/// is where it starts in its file, when the text is the file's bytes): the
 /// document and its length, or `None` when it is not plain valid JSON.
-pub(super) fn document(text: &str) -> Option<(Doc<'_>, usize)> {
-    if let Some((b, end)) = scan_bundle(text) {
+pub(super) fn document(text: &str, offset: Option<usize>) -> Option<(Doc<'_>, usize)> {
+    if let Some((b, end)) = scan_bundle(text, offset) {
         return Some((Doc::Bundle(b), end));
     }
     let mut bundles = serde_json::Deserializer::from_str(text).into_iter::<FastBundle<'_>>();
@@ -94,6 +98,7 @@ impl FastBundle<'_> {
             properties.push(Property {
                 typ: p.typ.to_string(),
                 value,
+                ..Default::default()
             });
         }
         let related = self.related_images.iter().map(|r| (r.name, r.image));
@@ -139,11 +144,17 @@ fn normalize_general(raw: &str) -> Option<String> {
 pub(crate) struct Cursor<'a> {
     text: &'a str,
     pub(crate) i: usize,
+    /// Where `text` starts in its file, when it is the file's bytes.
+    offset: Option<usize>,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(text: &'a str) -> Cursor<'a> {
-        Cursor { text, i: 0 }
+        Cursor {
+            text,
+            i: 0,
+            offset: None,
+        }
     }
 
     pub(crate) fn bytes(&self) -> &'a [u8] {
@@ -259,8 +270,11 @@ fn once<T>(slot: &mut Option<T>, v: T) -> Option<()> {
 /// instead of serde finding its end before [`normalize_plain`] copies it.
 /// `None` for anything else (another schema, a field serde would decode
 /// differently, invalid JSON): [`document`] then decodes it the serde way.
-fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
-    let mut c = Cursor::new(text);
+fn scan_bundle(text: &str, offset: Option<usize>) -> Option<(Bundle, usize)> {
+    let mut c = Cursor {
+        offset,
+        ..Cursor::new(text)
+    };
     let (mut schema, mut name, mut package, mut image) = (None, None, None, None);
     let (mut properties, mut related) = (None, None);
     c.members(|c, key| match key? {
@@ -275,9 +289,10 @@ fn scan_bundle(text: &str) -> Option<(Bundle, usize)> {
         "image" => once(&mut image, c.plain_str()?),
         "properties" => {
             let list = c.pairs(["type", "value"], Cursor::plain_str, Cursor::value)?;
-            let list = list.into_iter().map(|(t, value)| Property {
+            let list = list.into_iter().map(|(t, (value, origin))| Property {
                 typ: t.to_string(),
                 value,
+                origin,
             });
             once(&mut properties, list.collect())
         }
@@ -319,19 +334,26 @@ impl<'a> Cursor<'a> {
     }
 
     /// The property value at the cursor, normalised: by one pass when it
-    /// is plain, else by serde (which also finds where it ends).
-    fn value(&mut self) -> Option<String> {
+    /// is plain, else by serde (which also finds where it ends). With it,
+    /// where its text is when that is how `opm render -o json` writes it.
+    fn value(&mut self) -> Option<(String, ValueOrigin)> {
         self.ws();
         let rest = &self.text[self.i..];
-        if let Some((v, len)) = normalize_prefix(rest.as_bytes()) {
+        let depth = Some(PROPERTY_VALUE_DEPTH);
+        if let Some((v, len, indented)) = normalize_prefix(rest.as_bytes(), depth) {
+            let origin = ValueOrigin(self.offset.filter(|_| indented).map(|at| IndentedText {
+                offset: at + self.i,
+                len,
+                value: (v.as_ptr() as usize, v.len()),
+            }));
             self.i += len;
-            return Some(v);
+            return Some((v, origin));
         }
         let mut de = serde_json::Deserializer::from_str(rest);
         let raw = <&RawValue>::deserialize(&mut de).ok()?.get();
         // `raw` is a slice of `rest` that starts where `rest` does.
         self.i += raw.len();
-        normalize_general(raw)
+        Some((normalize_general(raw)?, ValueOrigin::default()))
     }
 }
 
@@ -349,7 +371,7 @@ const MAX_PLAIN_DEPTH: usize = 64;
 /// numbers as Go prints a float64) when it is the text with whitespace
 /// removed. `None` otherwise, and for text that is not one JSON value.
 pub(super) fn normalize_plain(raw: &str) -> Option<String> {
-    normalize_prefix(raw.as_bytes()).and_then(|(v, len)| (len == raw.len()).then_some(v))
+    normalize_prefix(raw.as_bytes(), None).and_then(|(v, len, _)| (len == raw.len()).then_some(v))
 }
 
 /// [`normalize_plain`] of the JSON value `raw` starts with (no leading
@@ -357,23 +379,29 @@ pub(super) fn normalize_plain(raw: &str) -> Option<String> {
 /// goes. Plain means: strings escaped as Go escapes them (keys not escaped
 /// at all), no raw U+2028/U+2029, object keys strictly increasing, integers
 /// of at most 15 digits, literals, nesting within [`MAX_PLAIN_DEPTH`].
-fn normalize_prefix(raw: &[u8]) -> Option<(String, usize)> {
+///
+/// With `depth`, also whether the text is exactly what Go's indenter writes
+/// for the value at that depth (its whitespace a newline and four spaces per
+/// level where the indenter puts them, one space after each colon, none
+/// elsewhere).
+fn normalize_prefix(raw: &[u8], depth: Option<usize>) -> Option<(String, usize, bool)> {
     let mut out = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
     out.clear();
-    let result = normalize_into(raw, &mut out).map(|len| {
+    let result = normalize_into(raw, &mut out, depth).map(|(len, indented)| {
         // SAFETY: `raw` is the text of a `str`, and `out` holds whole
         // strings and ASCII tokens of it, so whole UTF-8 sequences only.
         // Checking it again costs a pass over every property value.
         (
             unsafe { String::from_utf8_unchecked(out.as_slice().to_vec()) },
             len,
+            indented,
         )
     });
     SCRATCH.with(|s| *s.borrow_mut() = out);
     result
 }
 
-fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+fn normalize_into(raw: &[u8], out: &mut Vec<u8>, depth: Option<usize>) -> Option<(usize, bool)> {
     /// An open container: for an object, where its last key is in `out`.
     enum Open {
         Array,
@@ -381,29 +409,37 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Option<usize> {
     }
     let mut open: Vec<Open> = Vec::new();
     let mut i = 0;
+    let base = depth.unwrap_or(0);
+    // Whether the whitespace so far is the indenter's.
+    let mut indented = depth.is_some();
     // A key (at `i`, a quote) of the innermost object, its `:` and the
     // whitespace after it; `i` ends at the start of the member's value.
-    let key = |i: usize, out: &mut Vec<u8>, last: &mut Option<(usize, usize)>| {
-        let (len, escaped) = plain_string_len(raw.get(i + 1..)?)?;
-        // Keys are ordered by their decoded text: compare the raw text
-        // only when it is the decoded text.
-        if raw[i] != b'"' || escaped {
-            return None;
-        }
-        let start = out.len() + 1;
-        out.extend_from_slice(&raw[i..i + len + 2]);
-        let k = (start, start + len);
-        if let Some((a, e)) = *last
-            && out[a..e] >= out[k.0..k.1]
-        {
-            return None;
-        }
-        *last = Some(k);
-        let i = skip_json_ws(raw, i + len + 2);
-        (*raw.get(i)? == b':').then_some(())?;
-        out.push(b':');
-        Some(skip_json_ws(raw, i + 1))
-    };
+    let key =
+        |i: usize, out: &mut Vec<u8>, last: &mut Option<(usize, usize)>, indented: &mut bool| {
+            let (len, escaped) = plain_string_len(raw.get(i + 1..)?)?;
+            // Keys are ordered by their decoded text: compare the raw text
+            // only when it is the decoded text.
+            if raw[i] != b'"' || escaped {
+                return None;
+            }
+            let start = out.len() + 1;
+            out.extend_from_slice(&raw[i..i + len + 2]);
+            let k = (start, start + len);
+            if let Some((a, e)) = *last
+                && out[a..e] >= out[k.0..k.1]
+            {
+                return None;
+            }
+            *last = Some(k);
+            let after = i + len + 2;
+            let i = skip_json_ws(raw, after);
+            *indented &= i == after;
+            (*raw.get(i)? == b':').then_some(())?;
+            out.push(b':');
+            let value = skip_json_ws(raw, i + 1);
+            *indented &= value == i + 2 && raw[i + 1] == b' ';
+            Some(value)
+        };
     loop {
         // A value starts at `i`.
         match *raw.get(i)? {
@@ -419,17 +455,23 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Option<usize> {
                     return None;
                 }
                 out.push(b);
-                i = skip_json_ws(raw, i + 1);
+                let from = i + 1;
+                i = skip_json_ws(raw, from);
                 let close = if b == b'{' { b'}' } else { b']' };
                 if *raw.get(i)? == close {
+                    // Go's indenter keeps an empty container as `{}`/`[]`.
+                    indented &= i == from;
                     out.push(close);
                     i += 1;
+                    // (falls through to the value's end)
                 } else if b == b'{' {
+                    indented = indented && is_indent(&raw[from..i], base + open.len() + 1);
                     let mut last = None;
-                    i = key(i, out, &mut last)?;
+                    i = key(i, out, &mut last, &mut indented)?;
                     open.push(Open::Object(last));
                     continue;
                 } else {
+                    indented = indented && is_indent(&raw[from..i], base + open.len() + 1);
                     open.push(Open::Array);
                     continue;
                 }
@@ -467,22 +509,25 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Option<usize> {
         }
         // The value is complete: close containers until one continues.
         loop {
+            let members = base + open.len();
             let Some(top) = open.last_mut() else {
-                return Some(i);
+                return Some((i, indented));
             };
-            i = skip_json_ws(raw, i);
+            let end = i;
+            i = skip_json_ws(raw, end);
             match (*raw.get(i)?, top) {
-                (b',', Open::Array) => {
+                (b',', top) => {
                     out.push(b',');
-                    i = skip_json_ws(raw, i + 1);
-                    break;
-                }
-                (b',', Open::Object(last)) => {
-                    out.push(b',');
-                    i = key(skip_json_ws(raw, i + 1), out, last)?;
+                    let next = skip_json_ws(raw, i + 1);
+                    indented = indented && i == end && is_indent(&raw[i + 1..next], members);
+                    i = match top {
+                        Open::Array => next,
+                        Open::Object(last) => key(next, out, last, &mut indented)?,
+                    };
                     break;
                 }
                 (b']', Open::Array) | (b'}', Open::Object(_)) => {
+                    indented = indented && is_indent(&raw[end..i], members - 1);
                     out.push(raw[i]);
                     i += 1;
                     open.pop();
@@ -491,6 +536,11 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>) -> Option<usize> {
             }
         }
     }
+}
+
+/// Whether `ws` is a newline and `depth` levels of Go's four-space indent.
+fn is_indent(ws: &[u8], depth: usize) -> bool {
+    ws.len() == 1 + 4 * depth && ws[0] == b'\n' && ws[1..].iter().all(|&b| b == b' ')
 }
 
 /// The length of a string body up to its closing quote, and whether it
@@ -567,6 +617,62 @@ mod tests {
     }
 
     #[test]
+    fn values_written_as_go_indents_them_are_known_as_such() {
+        let indent = |compact: &str, depth: usize| {
+            let mut out = Vec::new();
+            crate::encoding::json::try_write_indented_at(compact.as_bytes(), depth, &mut out)
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let check = |raw: &str, depth: usize| {
+            let (v, len, indented) = normalize_prefix(raw.as_bytes(), Some(depth)).unwrap();
+            assert_eq!(len, raw.len(), "{raw}");
+            (v, indented)
+        };
+        for compact in [
+            r#"{"group":"g","kind":"K","version":"v1"}"#,
+            r#"{"a":[1,-2,0,true,false,null,{"b":{}},[]],"c":"x’y","d":[[["deep"]]]}"#,
+            r#"[]"#,
+            r#"{}"#,
+            r#"[{},[],{"e":[]}]"#,
+            r#""s: {\"x\", [1, 2]}""#,
+            r#"-12"#,
+            r#"null"#,
+        ] {
+            for depth in [0, 3] {
+                let raw = indent(compact, depth);
+                assert_eq!(check(&raw, depth), (compact.to_string(), true), "{raw}");
+                // Any other whitespace is still the value, but not as the
+                // indenter writes it at this depth.
+                let mut others = vec![indent(compact, depth + 1), compact.replace(':', ": ")];
+                for (at, b) in raw.char_indices().filter(|(_, c)| c.is_ascii_whitespace()) {
+                    others.push(format!("{}{}", &raw[..at], &raw[at + b.len_utf8()..]));
+                    others.push(format!("{} {}", &raw[..at], &raw[at..]));
+                    others.push(format!("{}\t{}", &raw[..at + 1], &raw[at + 1..]));
+                }
+                for c in [":", ",", "{", "[", "]", "}"] {
+                    if let Some(at) = raw.find(c) {
+                        others.push(format!("{} {}", &raw[..at], &raw[at..]));
+                        others.push(format!("{}{c}\n{}", &raw[..at], &raw[at + 1..]));
+                    }
+                }
+                for other in others.iter().filter(|o| **o != raw) {
+                    if let Some((v, len, indented)) =
+                        normalize_prefix(other.as_bytes(), Some(depth))
+                    {
+                        // (Inside a string it is another value.)
+                        if len == other.len() && v == compact {
+                            assert!(!indented, "{other:?}");
+                        }
+                    }
+                }
+            }
+        }
+        // Without a depth nothing is said of the whitespace.
+        assert!(!normalize_prefix(b"{\"a\":1}", None).unwrap().2);
+    }
+
+    #[test]
     fn invalid_json_is_not_plain() {
         for raw in [
             "[1,]",
@@ -596,8 +702,8 @@ mod tests {
         }
         // A prefix ends where its value does.
         assert_eq!(
-            normalize_prefix(b"{\"a\": [1, {}]} , 2"),
-            Some(("{\"a\":[1,{}]}".to_string(), 14))
+            normalize_prefix(b"{\"a\": [1, {}]} , 2", None),
+            Some(("{\"a\":[1,{}]}".to_string(), 14, false))
         );
     }
 
@@ -619,7 +725,8 @@ mod tests {
             r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i","properties":[{"type":"t","value":null}]}"#,
         ];
         for text in ok {
-            let (a, n) = scan_bundle(text).unwrap_or_else(|| panic!("not scanned: {text}"));
+            let (a, n) =
+                scan_bundle(text, Some(0)).unwrap_or_else(|| panic!("not scanned: {text}"));
             let (b, m) = serde_bundle(text).unwrap();
             assert_eq!(n, m, "{text}");
             assert_eq!(format!("{a:?}"), format!("{b:?}"), "{text}");
@@ -638,7 +745,7 @@ mod tests {
             r#"{"schema":"olm.bundle","name":"b","package":"p","image":"i",}"#,
             r#"{"schema":"olm.bundle","name":1,"package":"p","image":"i"}"#,
         ] {
-            assert!(scan_bundle(text).is_none(), "{text}");
+            assert!(scan_bundle(text, None).is_none(), "{text}");
         }
     }
 

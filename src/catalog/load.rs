@@ -553,7 +553,10 @@ fn load_bytes_located(bytes: &[u8], path: &Path, opts: LoadOptions, keep_going: 
     };
     // One shared path for every blob of the file.
     let shared: std::sync::Arc<Path> = path.into();
-    if let Some(fast) = load_json_fast(&text, &shared, opts) {
+    // Where a property value is in the file is only known when the text is
+    // the file's bytes.
+    let exact = matches!(text, std::borrow::Cow::Borrowed(_));
+    if let Some(fast) = load_json_fast(&text, exact, &shared, opts) {
         return fast;
     }
     let _ = for_each_document(&text, |doc| {
@@ -578,7 +581,12 @@ fn load_bytes_located(bytes: &[u8], path: &Path, opts: LoadOptions, keep_going: 
 
 /// Load a file of JSON documents by [`super::fast`]; `None` when any
 /// document needs the general path (the file is then loaded again by it).
-fn load_json_fast(text: &str, shared: &std::sync::Arc<Path>, opts: LoadOptions) -> Option<Loaded> {
+fn load_json_fast(
+    text: &str,
+    exact: bool,
+    shared: &std::sync::Arc<Path>,
+    opts: LoadOptions,
+) -> Option<Loaded> {
     let bytes = text.as_bytes();
     if !starts_as_json(bytes) {
         return None;
@@ -589,7 +597,7 @@ fn load_json_fast(text: &str, shared: &std::sync::Arc<Path>, opts: LoadOptions) 
     while start < bytes.len() {
         line += memchr_count(&bytes[counted_to..start]);
         counted_to = start;
-        let (doc, len) = super::fast::document(&text[start..])?;
+        let (doc, len) = super::fast::document(&text[start..], exact.then_some(start))?;
         match doc {
             super::fast::Doc::Bundle(mut b) => {
                 finish_bundle(&mut b, opts).ok()?;
@@ -635,7 +643,7 @@ pub const FAST_PATH_OPTIONS: [LoadOptions; 3] = [
 #[doc(hidden)]
 pub fn fast_and_general(text: &str, path: &Path, opts: LoadOptions) -> Option<(String, String)> {
     let shared: std::sync::Arc<Path> = path.into();
-    let got = load_json_fast(text, &shared, opts)?;
+    let got = load_json_fast(text, true, &shared, opts)?;
     let mut want = Loaded::default();
     let _ = for_each_document(text, |doc| {
         let value = doc.value?;
@@ -967,6 +975,7 @@ fn finish_bundle(b: &mut Bundle, opts: LoadOptions) -> Result<(), String> {
         for p in &mut b.properties {
             if p.typ == PROP_BUNDLE_OBJECT && !p.value.is_empty() {
                 p.value = DROPPED_OBJECT.to_string();
+                p.origin = Default::default();
             }
         }
     }
@@ -999,6 +1008,7 @@ fn drop_checked_metadata(cfg: &mut DeclarativeConfig, kind: Kind) {
                     && props::property_decodes(p)
                 {
                     p.value = props::CHECKED_CSV_METADATA.to_string();
+                    p.origin = Default::default();
                 }
             }
             // Validate reads related images only to check their pull specs,

@@ -382,6 +382,7 @@ mod tests {
             properties: vec![Property {
                 typ: "olm.package".into(),
                 value: format!("{{\"packageName\":\"p\",\"version\":\"{version}\"}}"),
+                ..Default::default()
             }],
             ..Default::default()
         }

@@ -76,6 +76,7 @@ fn bundle_object_to_csv_metadata(cfg: &mut DeclarativeConfig) -> Result<(), Stri
         b.properties.push(Property {
             typ: PROP_CSV_METADATA.into(),
             value,
+            ..Default::default()
         });
     }
     Ok(())

@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::encoding::json::{write_indented, write_string};
+use crate::encoding::json::{try_write_indented_at, write_indented, write_string};
 
 pub const SCHEMA_PACKAGE: &str = "olm.package";
 pub const SCHEMA_CHANNEL: &str = "olm.channel";
@@ -21,11 +21,58 @@ pub const PROP_CSV_METADATA: &str = "olm.csv.metadata";
 
 /// One `{type, value}` property. `value` is compact JSON text kept as it was
 /// normalised on load (Go keeps it as a `json.RawMessage`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Property {
     pub typ: String,
     pub value: String,
+    /// Where the file it was read from holds `value` already written as
+    /// `opm render -o json` writes it; not part of the value.
+    pub origin: ValueOrigin,
 }
+
+/// A property value's text in the file it was read from, when that text
+/// is exactly the value indented as a bundle property's value is
+/// (`"value": ` at depth 3): the file offset and length of the text, and
+/// where `value`'s text was in memory and its length (a value replaced or
+/// resized since then no longer matches; clones do not match either).
+/// Lets a renderer that copies the file instead of encoding it skip the
+/// value. It does not take part in comparisons or debug output: two
+/// properties with the same type and value are equal wherever they came
+/// from.
+#[derive(Clone, Copy, Default)]
+pub struct ValueOrigin(pub Option<IndentedText>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndentedText {
+    pub offset: usize,
+    pub len: usize,
+    pub value: (usize, usize),
+}
+
+impl IndentedText {
+    /// Whether `value` is still the one this was made for.
+    pub fn is_of(&self, value: &str) -> bool {
+        self.value == (value.as_ptr() as usize, value.len())
+    }
+}
+
+impl PartialEq for ValueOrigin {
+    fn eq(&self, _: &ValueOrigin) -> bool {
+        true
+    }
+}
+
+impl Eq for ValueOrigin {}
+
+impl std::fmt::Debug for ValueOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("_")
+    }
+}
+
+/// The depth at which a bundle's property values are written: document,
+/// `properties` list, property object.
+pub const PROPERTY_VALUE_DEPTH: usize = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Icon {
@@ -340,9 +387,129 @@ impl BlobRef<'_> {
 
     /// The blob as Go's `json.Encoder` writes it (indented, trailing `\n`).
     pub fn write_json(&self, scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
+        // A bundle is written indented directly: its property values (most
+        // of a catalog's bytes) are not copied into a compact form first.
+        if let BlobRef::Bundle(b) = self {
+            let start = out.len();
+            if b.write_json_to(out) {
+                return;
+            }
+            // A value that is not valid JSON: as Go's encoder, below.
+            out.truncate(start);
+        }
         scratch.clear();
         self.write_compact(scratch);
         write_indented(scratch, out);
+    }
+}
+
+/// Where [`Bundle::write_json_to`] writes: a buffer ([`Vec`]), or a check
+/// of the bytes against a file's. Each method is `false` when it cannot
+/// go on (invalid value text, bytes that differ).
+pub trait JsonSink {
+    /// Bytes as they are.
+    fn raw(&mut self, b: &[u8]) -> bool;
+    /// A string, escaped as Go's encoder escapes it.
+    fn string(&mut self, s: &str) -> bool;
+    /// A property's value, indented at [`PROPERTY_VALUE_DEPTH`].
+    fn value(&mut self, p: &Property) -> bool;
+}
+
+impl JsonSink for Vec<u8> {
+    fn raw(&mut self, b: &[u8]) -> bool {
+        self.extend_from_slice(b);
+        true
+    }
+
+    fn string(&mut self, s: &str) -> bool {
+        write_string(s, self);
+        true
+    }
+
+    fn value(&mut self, p: &Property) -> bool {
+        write_value(p, self)
+    }
+}
+
+/// A property value indented at [`PROPERTY_VALUE_DEPTH`]; a missing value
+/// is Go's nil `json.RawMessage`, written `null`.
+pub fn write_value(p: &Property, out: &mut Vec<u8>) -> bool {
+    if p.value.is_empty() {
+        out.extend_from_slice(b"null");
+        return true;
+    }
+    try_write_indented_at(p.value.as_bytes(), PROPERTY_VALUE_DEPTH, out).is_ok()
+}
+
+impl Bundle {
+    /// [`BlobRef::write_json`] of the bundle, written field by field: the
+    /// same bytes as indenting [`Bundle::write_compact`]'s output.
+    pub fn write_json_to<S: JsonSink>(&self, s: &mut S) -> bool {
+        let mut first = true;
+        let mut field = |s: &mut S, key: &str| {
+            let sep: &[u8] = if first { b"{\n    \"" } else { b",\n    \"" };
+            first = false;
+            s.raw(sep) && s.raw(key.as_bytes()) && s.raw(b"\": ")
+        };
+        let strings = [
+            ("schema", &self.schema, true),
+            ("name", &self.name, !self.name.is_empty()),
+            ("package", &self.package, !self.package.is_empty()),
+            ("image", &self.image, true),
+        ];
+        for (key, v, written) in strings {
+            if written && !(field(s, key) && s.string(v)) {
+                return false;
+            }
+        }
+        const ITEM: [&[u8]; 2] = [
+            b"\n        {\n            \"",
+            b",\n        {\n            \"",
+        ];
+        const NEXT: &[u8] = b",\n            \"";
+        const END: &[u8] = b"\n        }";
+        if !self.properties.is_empty() {
+            if !(field(s, "properties") && s.raw(b"[")) {
+                return false;
+            }
+            for (i, p) in self.properties.iter().enumerate() {
+                let ok = s.raw(ITEM[usize::from(i > 0)])
+                    && s.raw(b"type\": ")
+                    && s.string(&p.typ)
+                    && s.raw(NEXT)
+                    && s.raw(b"value\": ")
+                    && s.value(p)
+                    && s.raw(END);
+                if !ok {
+                    return false;
+                }
+            }
+            if !s.raw(b"\n    ]") {
+                return false;
+            }
+        }
+        if !self.related_images.is_empty() {
+            if !(field(s, "relatedImages") && s.raw(b"[")) {
+                return false;
+            }
+            for (i, r) in self.related_images.iter().enumerate() {
+                let ok = s.raw(ITEM[usize::from(i > 0)])
+                    && s.raw(b"name\": ")
+                    && s.string(&r.name)
+                    && s.raw(NEXT)
+                    && s.raw(b"image\": ")
+                    && s.string(&r.image)
+                    && s.raw(END);
+                if !ok {
+                    return false;
+                }
+            }
+            if !s.raw(b"\n    ]") {
+                return false;
+            }
+        }
+        // Go's encoder ends every document with a newline.
+        s.raw(b"\n}\n")
     }
 }
 
@@ -452,6 +619,7 @@ fn decode_properties(v: &Value, owner: &str) -> Result<Vec<Property>, DecodeErro
         let mut p = Property {
             typ: String::new(),
             value: String::new(),
+            ..Default::default()
         };
         let Some(obj) = get_object(item, &path, "property.Property")? else {
             // A null element decodes to a zero Property; its value is empty

@@ -15,8 +15,90 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::load::{FileStamp, SourceFile};
-use super::model::{BlobRef, DeclarativeConfig};
+use super::model::{BlobRef, DeclarativeConfig, JsonSink, Property, write_value};
 use super::write::{Format, WriteError, encode_blobs};
+
+/// Whether `blobs`, written as JSON one after the other, are exactly
+/// `file`: then `spans` gets each blob's key and place in it. Compared as
+/// they are written ([`FileMatch`]), so that a bundle property value the
+/// loader saw already written this way at this place is not written again.
+fn match_json(
+    blobs: &[(BlobKey, BlobRef<'_>)],
+    file: &[u8],
+    spans: &mut Vec<(BlobKey, usize, usize)>,
+    scratch: &mut Vec<u8>,
+) -> bool {
+    let mut m = FileMatch {
+        file,
+        pos: 0,
+        scratch: std::mem::take(scratch),
+    };
+    let mut compact = Vec::new();
+    let mut all = true;
+    for (key, blob) in blobs {
+        let start = m.pos;
+        let ok = match blob {
+            BlobRef::Bundle(b) => b.write_json_to(&mut m),
+            _ => {
+                let mut out = std::mem::take(&mut m.scratch);
+                out.clear();
+                blob.write_json(&mut compact, &mut out);
+                let ok = m.raw(&out);
+                m.scratch = out;
+                ok
+            }
+        };
+        if !ok {
+            all = false;
+            break;
+        }
+        spans.push((key.clone(), start, m.pos - start));
+    }
+    *scratch = m.scratch;
+    all && m.pos == file.len()
+}
+
+/// A [`JsonSink`] that compares what is written with a file's bytes,
+/// from the start.
+struct FileMatch<'a> {
+    file: &'a [u8],
+    pos: usize,
+    scratch: Vec<u8>,
+}
+
+impl JsonSink for FileMatch<'_> {
+    fn raw(&mut self, b: &[u8]) -> bool {
+        let same = self.file[self.pos..].starts_with(b);
+        self.pos += if same { b.len() } else { 0 };
+        same
+    }
+
+    fn string(&mut self, s: &str) -> bool {
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        crate::encoding::json::write_string(s, &mut text);
+        let same = self.raw(&text);
+        self.scratch = text;
+        same
+    }
+
+    fn value(&mut self, p: &Property) -> bool {
+        // Read from here, and written the same way: nothing to compare.
+        if let Some(t) = p.origin.0
+            && t.offset == self.pos
+            && t.is_of(&p.value)
+            && t.len <= self.file.len() - self.pos
+        {
+            self.pos += t.len;
+            return true;
+        }
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        let same = write_value(p, &mut text) && self.raw(&text);
+        self.scratch = text;
+        same
+    }
+}
 
 /// Where a blob goes in Go's order: package (package-less others last, in
 /// load order), kind, name or schema, then load order.
@@ -183,17 +265,22 @@ impl SortedOutput {
         buf: &mut Vec<u8>,
     ) -> Result<(), WriteError> {
         let mut spans = Vec::with_capacity(blobs.len());
-        for (key, blob) in blobs {
-            let start = buf.len();
-            encode_blobs(std::slice::from_ref(blob), self.format, buf)?;
-            spans.push((key.clone(), start, buf.len() - start));
+        let matched = source.filter(|source| {
+            self.format == Format::Json && match_json(blobs, &source.bytes, &mut spans, buf)
+        });
+        if matched.is_none() {
+            spans.clear();
+            buf.clear();
+            for (key, blob) in blobs {
+                let start = buf.len();
+                encode_blobs(std::slice::from_ref(blob), self.format, buf)?;
+                spans.push((key.clone(), start, buf.len() - start));
+            }
         }
-        if buf.is_empty() {
+        if spans.iter().all(|s| s.2 == 0) {
             return Ok(());
         }
-        if let Some(source) = source
-            && *buf == source.bytes
-        {
+        if let Some(source) = matched.or(source.filter(|s| *buf == s.bytes)) {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let file = st.files.len();
             st.files.push(source.stamp.clone());
@@ -443,6 +530,96 @@ mod tests {
             "{err}"
         );
         assert!(got.is_empty());
+    }
+
+    #[test]
+    fn values_read_as_opm_writes_them_are_not_written_again_and_only_those() {
+        use crate::catalog::load::{LoadOptions, load_bytes};
+        use crate::catalog::model::{Property, RelatedImage};
+        let prop = |typ: &str, value: &str| Property {
+            typ: typ.into(),
+            value: value.into(),
+            ..Default::default()
+        };
+        let cfg = DeclarativeConfig {
+            packages: vec![Package {
+                schema: "olm.package".into(),
+                name: "a".into(),
+                ..Default::default()
+            }],
+            bundles: vec![Bundle {
+                schema: "olm.bundle".into(),
+                name: "a.v1".into(),
+                package: "a".into(),
+                image: "registry/a:v1".into(),
+                properties: vec![
+                    prop("olm.gvk", r#"{"group":"g","kind":"K","version":"v1"}"#),
+                    prop("x", r#"[1,{},[],{"e":[true,null]}]"#),
+                    prop("s", r#""str""#),
+                ],
+                related_images: vec![RelatedImage {
+                    name: "r".into(),
+                    image: "registry/r:v1".into(),
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut text = Vec::new();
+        super::super::write::write_stream(&cfg, Format::Json, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.json");
+        // Load `file` as render does, let `change` alter what was loaded,
+        // and render it: the output, whether it was copied from the file,
+        // and which values were known by their place in it.
+        let render = |file: &[u8], change: &dyn Fn(&mut DeclarativeConfig)| {
+            std::fs::write(&path, file).unwrap();
+            let source = SourceFile::read(&path).unwrap();
+            let mut loaded = load_bytes(&source.bytes, &path, LoadOptions::default()).unwrap();
+            let known: Vec<bool> = loaded.bundles[0]
+                .properties
+                .iter()
+                .map(|p| p.origin.0.is_some())
+                .collect();
+            change(&mut loaded);
+            let out = SortedOutput::new(Format::Json, 0);
+            out.add_read(&keyed_blobs(&loaded, 0, 0), Some(&source))
+                .unwrap();
+            let copied = out.state.lock().unwrap().files.len() == 1;
+            let mut got = Vec::new();
+            out.write_to(&mut got).unwrap();
+            (String::from_utf8_lossy(&got).into_owned(), copied, known)
+        };
+        // As opm writes it: every value known, the file copied.
+        let same = |_: &mut DeclarativeConfig| {};
+        assert_eq!(
+            render(text.as_bytes(), &same),
+            (text.clone(), true, vec![true; 3])
+        );
+        // One value indented otherwise: Go's indentation is written.
+        let other = text.replacen("\n                \"group\"", "\n  \"group\"", 1);
+        assert_ne!(other, text);
+        assert_eq!(
+            render(other.as_bytes(), &same),
+            (text.clone(), false, vec![false, true, true])
+        );
+        // Invalid UTF-8 in a value: Go writes U+FFFD for it, so the file is
+        // not what is written, and no place in it is trusted.
+        let bad = text.replacen("\"str\"", "\"s\u{FFFD}tr\"", 1);
+        let mut bytes = text.replacen("\"str\"", "\"s#tr\"", 1).into_bytes();
+        let at = bytes.iter().position(|&b| b == b'#').unwrap();
+        bytes[at] = 0xFF;
+        assert_eq!(render(&bytes, &same), (bad, false, vec![false; 3]));
+        // A value replaced after loading, even by one of the same length,
+        // is written, not copied.
+        let replace =
+            |c: &mut DeclarativeConfig| c.bundles[0].properties[2].value = "\"STR\"".into();
+        let changed = text.replacen("\"str\"", "\"STR\"", 1);
+        assert_eq!(
+            render(text.as_bytes(), &replace),
+            (changed, false, vec![true; 3])
+        );
     }
 
     #[test]

@@ -67,9 +67,31 @@ pub fn try_write_indented(json: &[u8], out: &mut Vec<u8>) -> Result<(), JsonErro
     indent_with_limit(json, out, MAX_DEPTH)
 }
 
+/// [`try_write_indented`] of a value that sits `depth` containers deep in
+/// the document being written (its lines indented accordingly), without
+/// the trailing newline. On error `out` is left as it was.
+pub fn try_write_indented_at(
+    json: &[u8],
+    depth: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), JsonError> {
+    indent_at(json, out, depth, MAX_DEPTH.saturating_sub(depth))
+}
+
 /// [`try_write_indented`] with the nesting limit as a parameter, so tests can
 /// probe the limit without writing hundreds of MB of indentation.
 fn indent_with_limit(json: &[u8], out: &mut Vec<u8>, max_depth: usize) -> Result<(), JsonError> {
+    indent_at(json, out, 0, max_depth)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+fn indent_at(
+    json: &[u8],
+    out: &mut Vec<u8>,
+    base: usize,
+    max_depth: usize,
+) -> Result<(), JsonError> {
     let start = out.len();
     // Indented output is the input plus indentation; base64-heavy blobs grow little.
     out.reserve(json.len() + json.len() / 8 + 16);
@@ -78,13 +100,11 @@ fn indent_with_limit(json: &[u8], out: &mut Vec<u8>, max_depth: usize) -> Result
         pos: 0,
         out,
         stack: Vec::new(),
+        base,
         max_depth,
     };
     match ind.run() {
-        Ok(()) => {
-            ind.out.push(b'\n');
-            Ok(())
-        }
+        Ok(()) => Ok(()),
         Err(msg) => {
             out.truncate(start);
             Err(JsonError(format!("{RAW_ERR_PREFIX}{msg}")))
@@ -160,6 +180,8 @@ struct Indenter<'a> {
     out: &'a mut Vec<u8>,
     /// Open containers, innermost last: `b'{'` or `b'['`.
     stack: Vec<u8>,
+    /// Containers around the value, outside `src`.
+    base: usize,
     max_depth: usize,
 }
 
@@ -188,7 +210,7 @@ impl Indenter<'_> {
     /// Newline plus one indent per open container, like Go's `json.Indent`.
     fn newline(&mut self) {
         self.out.push(b'\n');
-        let len = self.out.len() + INDENT_WIDTH * self.stack.len();
+        let len = self.out.len() + INDENT_WIDTH * (self.base + self.stack.len());
         self.out.resize(len, b' ');
     }
 

@@ -198,6 +198,7 @@ mod tests {
         let props = vec![Property {
             typ: PROP_PACKAGE.into(),
             value: r#"{"packageName":"foo","version":"0.1.0"}"#.into(),
+            ..Default::default()
         }];
         let (parsed, err) = crate::catalog::validate::props::parse_properties(&props);
         Group {

@@ -376,6 +376,7 @@ fn build_bundle(
                 props.push(Property {
                     typ: typ.clone(),
                     value: value.clone(),
+                    ..Default::default()
                 });
             }
         }
@@ -398,6 +399,7 @@ fn build_bundle(
                 props.push(Property {
                     typ: TYPE_PACKAGE_REQUIRED.into(),
                     value: json_object(&[("packageName", &v[0]), ("versionRange", &v[1])], false),
+                    ..Default::default()
                 });
             }
             // Go quirk (spec §7.3): olm.constraint and olm.label
@@ -412,6 +414,7 @@ fn build_bundle(
                 &[("packageName", &e.package), ("version", &e.version)],
                 false,
             ),
+            ..Default::default()
         });
     }
     for (group, version, kind) in &provided {
@@ -421,6 +424,7 @@ fn build_bundle(
                 &[("group", group), ("kind", kind), ("version", version)],
                 false,
             ),
+            ..Default::default()
         });
     }
     for (group, version, kind) in &required {
@@ -430,6 +434,7 @@ fn build_bundle(
                 &[("group", group), ("kind", kind), ("version", version)],
                 false,
             ),
+            ..Default::default()
         });
     }
     let (manifests, view) = match parsed {
@@ -445,6 +450,7 @@ fn build_bundle(
         props.push(Property {
             typ: TYPE_BUNDLE_OBJECT.into(),
             value,
+            ..Default::default()
         });
     }
     // `Model.Normalize`.

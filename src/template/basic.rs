@@ -110,6 +110,7 @@ mod tests {
                     properties: vec![Property {
                         typ: "olm.package".into(),
                         value: "{\"packageName\":\"p\",\"version\":\"1.0.0\"}".into(),
+                        ..Default::default()
                     }],
                     ..Default::default()
                 }],

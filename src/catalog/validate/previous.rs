@@ -258,6 +258,7 @@ mod tests {
                     properties: vec![Property {
                         typ: "olm.package".into(),
                         value: format!("{{\"packageName\":\"a\",\"version\":\"{v}\"}}"),
+                        ..Default::default()
                     }],
                     ..Default::default()
                 })

@@ -407,6 +407,7 @@ mod tests {
         Property {
             typ: typ.into(),
             value: value.into(),
+            ..Default::default()
         }
     }
 
