@@ -146,6 +146,8 @@ pub(crate) struct Cursor<'a> {
     pub(crate) i: usize,
     /// Where `text` starts in its file, when it is the file's bytes.
     offset: Option<usize>,
+    /// The text is known to be valid JSON (no raw control characters).
+    valid: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -154,6 +156,17 @@ impl<'a> Cursor<'a> {
             text,
             i: 0,
             offset: None,
+            valid: false,
+        }
+    }
+
+    /// A cursor over text known to be valid JSON, such as a normalised
+    /// property value: its strings are skipped by a plain search for the
+    /// next quote or backslash.
+    pub(crate) fn valid(text: &'a str) -> Cursor<'a> {
+        Cursor {
+            valid: true,
+            ..Cursor::new(text)
         }
     }
 
@@ -185,7 +198,11 @@ impl<'a> Cursor<'a> {
         let start = self.i;
         let mut escaped = false;
         loop {
-            let k = skip_plain(bytes, self.i, |b| (b == b'"') | (b == b'\\') | (b < 0x20));
+            let k = if self.valid {
+                memchr::memchr2(b'"', b'\\', &bytes[self.i..]).map_or(bytes.len(), |k| self.i + k)
+            } else {
+                skip_plain(bytes, self.i, |b| (b == b'"') | (b == b'\\') | (b < 0x20))
+            };
             match *bytes.get(k)? {
                 b'"' => {
                     self.i = k + 1;
@@ -540,7 +557,13 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>, depth: Option<usize>) -> Option
 
 /// Whether `ws` is a newline and `depth` levels of Go's four-space indent.
 fn is_indent(ws: &[u8], depth: usize) -> bool {
-    ws.len() == 1 + 4 * depth && ws[0] == b'\n' && ws[1..].iter().all(|&b| b == b' ')
+    /// A newline and the indent of the deepest plain value.
+    static INDENT: [u8; 1 + 4 * (MAX_PLAIN_DEPTH + 8)] = {
+        let mut t = [b' '; 1 + 4 * (MAX_PLAIN_DEPTH + 8)];
+        t[0] = b'\n';
+        t
+    };
+    ws.len() == 1 + 4 * depth && INDENT.get(..ws.len()) == Some(ws)
 }
 
 /// The length of a string body up to its closing quote, and whether it

@@ -133,6 +133,19 @@ pub(crate) fn skip_plain(s: &[u8], mut i: usize, special: impl Fn(u8) -> bool) -
             hit |= special(b);
         }
         if hit {
+            // Where in the block: one flag byte per input byte (also
+            // vectorised), then the first set byte of each 8 by its bits,
+            // rather than a byte loop that mispredicts where it stops.
+            let mut flags = [0u8; BLOCK];
+            for (f, &b) in flags.iter_mut().zip(block) {
+                *f = u8::from(special(b));
+            }
+            for (k, word) in flags.chunks_exact(8).enumerate() {
+                let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                if word != 0 {
+                    return i + 8 * k + (word.trailing_zeros() / 8) as usize;
+                }
+            }
             break;
         }
         i += BLOCK;

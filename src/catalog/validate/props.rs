@@ -269,9 +269,10 @@ pub fn property_decodes(p: &Property) -> bool {
 /// its parse), walked in place instead of built into a tree: CSV metadata
 /// is a catalog's largest decoded value. `false` when unsure (an escaped
 /// key, a large number, deep nesting, anything unexpected) as well as on a
-/// mismatch: the caller then decodes it.
+/// mismatch: the caller then decodes it. `text` is valid JSON (a property
+/// value as loaded, normalised), so its strings are only skipped.
 fn shape_fits(text: &str, t: &GoType) -> bool {
-    let mut c = Cursor::new(text);
+    let mut c = Cursor::valid(text);
     fits(&mut c, t).is_some() && {
         c.ws();
         c.i == text.len()
