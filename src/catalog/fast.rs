@@ -449,12 +449,12 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>, depth: Option<usize>) -> Option
             }
             *last = Some(k);
             let after = i + len + 2;
-            let i = skip_json_ws(raw, after);
-            *indented &= i == after;
+            let (i, exact) = skip_ws_as(raw, after, b"");
+            *indented &= exact;
             (*raw.get(i)? == b':').then_some(())?;
             out.push(b':');
-            let value = skip_json_ws(raw, i + 1);
-            *indented &= value == i + 2 && raw[i + 1] == b' ';
+            let (value, exact) = skip_ws_as(raw, i + 1, b" ");
+            *indented &= exact;
             Some(value)
         };
     loop {
@@ -473,7 +473,8 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>, depth: Option<usize>) -> Option
                 }
                 out.push(b);
                 let from = i + 1;
-                i = skip_json_ws(raw, from);
+                let exact;
+                (i, exact) = skip_ws_as(raw, from, indent(base + open.len() + 1));
                 let close = if b == b'{' { b'}' } else { b']' };
                 if *raw.get(i)? == close {
                     // Go's indenter keeps an empty container as `{}`/`[]`.
@@ -482,13 +483,13 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>, depth: Option<usize>) -> Option
                     i += 1;
                     // (falls through to the value's end)
                 } else if b == b'{' {
-                    indented = indented && is_indent(&raw[from..i], base + open.len() + 1);
+                    indented &= exact;
                     let mut last = None;
                     i = key(i, out, &mut last, &mut indented)?;
                     open.push(Open::Object(last));
                     continue;
                 } else {
-                    indented = indented && is_indent(&raw[from..i], base + open.len() + 1);
+                    indented &= exact;
                     open.push(Open::Array);
                     continue;
                 }
@@ -531,12 +532,18 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>, depth: Option<usize>) -> Option
                 return Some((i, indented));
             };
             let end = i;
-            i = skip_json_ws(raw, end);
+            // Go's indenter writes nothing before a comma, and a newline
+            // and the container's indent before its end.
+            let exact;
+            (i, exact) = match raw.get(end) {
+                Some(b',') => (end, true),
+                _ => skip_ws_as(raw, end, indent(members - 1)),
+            };
             match (*raw.get(i)?, top) {
                 (b',', top) => {
                     out.push(b',');
-                    let next = skip_json_ws(raw, i + 1);
-                    indented = indented && i == end && is_indent(&raw[i + 1..next], members);
+                    let (next, exact) = skip_ws_as(raw, i + 1, indent(members));
+                    indented &= i == end && exact;
                     i = match top {
                         Open::Array => next,
                         Open::Object(last) => key(next, out, last, &mut indented)?,
@@ -544,7 +551,7 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>, depth: Option<usize>) -> Option
                     break;
                 }
                 (b']', Open::Array) | (b'}', Open::Object(_)) => {
-                    indented = indented && is_indent(&raw[end..i], members - 1);
+                    indented &= exact && i != end;
                     out.push(raw[i]);
                     i += 1;
                     open.pop();
@@ -555,15 +562,31 @@ fn normalize_into(raw: &[u8], out: &mut Vec<u8>, depth: Option<usize>) -> Option
     }
 }
 
-/// Whether `ws` is a newline and `depth` levels of Go's four-space indent.
-fn is_indent(ws: &[u8], depth: usize) -> bool {
+/// A newline and `depth` levels of Go's four-space indent.
+fn indent(depth: usize) -> &'static [u8] {
     /// A newline and the indent of the deepest plain value.
     static INDENT: [u8; 1 + 4 * (MAX_PLAIN_DEPTH + 8)] = {
         let mut t = [b' '; 1 + 4 * (MAX_PLAIN_DEPTH + 8)];
         t[0] = b'\n';
         t
     };
-    ws.len() == 1 + 4 * depth && INDENT.get(..ws.len()) == Some(ws)
+    // Deeper is never plain: a NUL is never whitespace.
+    INDENT.get(..1 + 4 * depth).unwrap_or(b"\0")
+}
+
+/// Skip JSON whitespace at `from`, trying `expect` (what Go's indenter
+/// writes there) first: most text is written that way, and one comparison
+/// passes a whole indent. The end, and whether the whitespace was exactly
+/// `expect`.
+#[inline]
+fn skip_ws_as(raw: &[u8], from: usize, expect: &[u8]) -> (usize, bool) {
+    let end = from + expect.len();
+    if raw[from..].starts_with(expect)
+        && !matches!(raw.get(end), Some(b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        return (end, true);
+    }
+    (skip_json_ws(raw, from), false)
 }
 
 /// The length of a string body up to its closing quote, and whether it
