@@ -431,6 +431,34 @@ impl JsonSink for Vec<u8> {
     }
 }
 
+/// The value of a bundle's list field (`[` to `]`) whose items are objects
+/// of two fields, `keys`, written by `first` and `second`, as Go indents it.
+fn object_list<S: JsonSink, T>(
+    s: &mut S,
+    items: &[T],
+    [a, b]: [&str; 2],
+    mut first: impl FnMut(&mut S, &T) -> bool,
+    mut second: impl FnMut(&mut S, &T) -> bool,
+) -> bool {
+    const OPEN: [&[u8]; 2] = [
+        b"\n        {\n            \"",
+        b",\n        {\n            \"",
+    ];
+    s.raw(b"[")
+        && items.iter().enumerate().all(|(i, item)| {
+            s.raw(OPEN[usize::from(i > 0)])
+                && s.raw(a.as_bytes())
+                && s.raw(b"\": ")
+                && first(s, item)
+                && s.raw(b",\n            \"")
+                && s.raw(b.as_bytes())
+                && s.raw(b"\": ")
+                && second(s, item)
+                && s.raw(b"\n        }")
+        })
+        && s.raw(b"\n    ]")
+}
+
 /// A property value indented at [`PROPERTY_VALUE_DEPTH`]; a missing value
 /// is Go's nil `json.RawMessage`, written `null`.
 pub fn write_value(p: &Property, out: &mut Vec<u8>) -> bool {
@@ -462,49 +490,21 @@ impl Bundle {
                 return false;
             }
         }
-        const ITEM: [&[u8]; 2] = [
-            b"\n        {\n            \"",
-            b",\n        {\n            \"",
+        let properties = |s: &mut S| {
+            let (typ, value) = (|s: &mut S, p: &Property| s.string(&p.typ), S::value);
+            object_list(s, &self.properties, ["type", "value"], typ, value)
+        };
+        let related = |s: &mut S| {
+            let name = |s: &mut S, r: &RelatedImage| s.string(&r.name);
+            let image = |s: &mut S, r: &RelatedImage| s.string(&r.image);
+            object_list(s, &self.related_images, ["name", "image"], name, image)
+        };
+        let lists: [(&str, bool, &dyn Fn(&mut S) -> bool); 2] = [
+            ("properties", self.properties.is_empty(), &properties),
+            ("relatedImages", self.related_images.is_empty(), &related),
         ];
-        const NEXT: &[u8] = b",\n            \"";
-        const END: &[u8] = b"\n        }";
-        if !self.properties.is_empty() {
-            if !(field(s, "properties") && s.raw(b"[")) {
-                return false;
-            }
-            for (i, p) in self.properties.iter().enumerate() {
-                let ok = s.raw(ITEM[usize::from(i > 0)])
-                    && s.raw(b"type\": ")
-                    && s.string(&p.typ)
-                    && s.raw(NEXT)
-                    && s.raw(b"value\": ")
-                    && s.value(p)
-                    && s.raw(END);
-                if !ok {
-                    return false;
-                }
-            }
-            if !s.raw(b"\n    ]") {
-                return false;
-            }
-        }
-        if !self.related_images.is_empty() {
-            if !(field(s, "relatedImages") && s.raw(b"[")) {
-                return false;
-            }
-            for (i, r) in self.related_images.iter().enumerate() {
-                let ok = s.raw(ITEM[usize::from(i > 0)])
-                    && s.raw(b"name\": ")
-                    && s.string(&r.name)
-                    && s.raw(NEXT)
-                    && s.raw(b"image\": ")
-                    && s.string(&r.image)
-                    && s.raw(END);
-                if !ok {
-                    return false;
-                }
-            }
-            if !s.raw(b"\n    ]") {
+        for (key, empty, list) in lists {
+            if !empty && !(field(s, key) && list(s)) {
                 return false;
             }
         }
