@@ -490,21 +490,20 @@ impl Bundle {
                 return false;
             }
         }
-        let properties = |s: &mut S| {
-            let (typ, value) = (|s: &mut S, p: &Property| s.string(&p.typ), S::value);
-            object_list(s, &self.properties, ["type", "value"], typ, value)
-        };
-        let related = |s: &mut S| {
+        if !self.properties.is_empty() {
+            let typ = |s: &mut S, p: &Property| s.string(&p.typ);
+            let list =
+                |s: &mut S| object_list(s, &self.properties, ["type", "value"], typ, S::value);
+            if !(field(s, "properties") && list(s)) {
+                return false;
+            }
+        }
+        if !self.related_images.is_empty() {
             let name = |s: &mut S, r: &RelatedImage| s.string(&r.name);
             let image = |s: &mut S, r: &RelatedImage| s.string(&r.image);
-            object_list(s, &self.related_images, ["name", "image"], name, image)
-        };
-        let lists: [(&str, bool, &dyn Fn(&mut S) -> bool); 2] = [
-            ("properties", self.properties.is_empty(), &properties),
-            ("relatedImages", self.related_images.is_empty(), &related),
-        ];
-        for (key, empty, list) in lists {
-            if !empty && !(field(s, key) && list(s)) {
+            let list =
+                |s: &mut S| object_list(s, &self.related_images, ["name", "image"], name, image);
+            if !(field(s, "relatedImages") && list(s)) {
                 return false;
             }
         }
