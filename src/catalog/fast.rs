@@ -358,11 +358,8 @@ impl<'a> Cursor<'a> {
         let rest = &self.text[self.i..];
         let depth = Some(PROPERTY_VALUE_DEPTH);
         if let Some((v, len, indented)) = normalize_prefix(rest.as_bytes(), depth) {
-            let origin = ValueOrigin(self.offset.filter(|_| indented).map(|at| IndentedText {
-                offset: at + self.i,
-                len,
-                value: (v.as_ptr() as usize, v.len()),
-            }));
+            let at = self.offset.filter(|_| indented);
+            let origin = ValueOrigin(at.and_then(|at| IndentedText::new(at + self.i, len, &v)));
             self.i += len;
             return Some((v, origin));
         }

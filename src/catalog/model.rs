@@ -44,17 +44,44 @@ pub struct ValueOrigin(pub Option<IndentedText>);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IndentedText {
-    pub offset: usize,
-    pub len: usize,
-    pub value: (usize, usize),
+    offset: u64,
+    len: u32,
+    value_len: u32,
+    /// Where the value's text was in memory (never null: a niche keeps
+    /// `Option<IndentedText>` at 24 bytes, every property carries one).
+    value_at: std::num::NonZeroUsize,
 }
 
 impl IndentedText {
+    /// The text at `offset`, `len` bytes long, holds `value`; `None` when a
+    /// length does not fit the compact form.
+    pub fn new(offset: usize, len: usize, value: &str) -> Option<IndentedText> {
+        Some(IndentedText {
+            offset: u64::try_from(offset).ok()?,
+            len: u32::try_from(len).ok()?,
+            value_len: u32::try_from(value.len()).ok()?,
+            value_at: std::num::NonZeroUsize::new(value.as_ptr() as usize)?,
+        })
+    }
+
+    /// Where the text starts in its file.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The length of the text.
+    pub fn text_len(&self) -> usize {
+        self.len as usize
+    }
+
     /// Whether `value` is still the one this was made for.
     pub fn is_of(&self, value: &str) -> bool {
-        self.value == (value.as_ptr() as usize, value.len())
+        self.value_at.get() == value.as_ptr() as usize && self.value_len as usize == value.len()
     }
 }
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<ValueOrigin>() == 24);
 
 impl PartialEq for ValueOrigin {
     fn eq(&self, _: &ValueOrigin) -> bool {

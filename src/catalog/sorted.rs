@@ -85,11 +85,11 @@ impl JsonSink for FileMatch<'_> {
     fn value(&mut self, p: &Property) -> bool {
         // Read from here, and written the same way: nothing to compare.
         if let Some(t) = p.origin.0
-            && t.offset == self.pos
+            && t.offset() == self.pos as u64
             && t.is_of(&p.value)
-            && t.len <= self.file.len() - self.pos
+            && t.text_len() <= self.file.len() - self.pos
         {
-            self.pos += t.len;
+            self.pos += t.text_len();
             return true;
         }
         let mut text = std::mem::take(&mut self.scratch);
