@@ -331,29 +331,59 @@ impl Channel {
     }
 }
 
+/// One field of a bundle's JSON, for its two writers.
+enum BundleField<'a> {
+    Str(&'static str, &'a str),
+    Properties(&'a [Property]),
+    RelatedImages(&'a [RelatedImage]),
+}
+
 impl Bundle {
+    /// The fields Go's encoder writes, in its order: `name` and `package`
+    /// (omitempty) and the two lists left out when empty.
+    fn json_fields(&self) -> impl Iterator<Item = BundleField<'_>> {
+        use BundleField::*;
+        let name = (!self.name.is_empty()).then_some(Str("name", &self.name));
+        let package = (!self.package.is_empty()).then_some(Str("package", &self.package));
+        let properties = (!self.properties.is_empty()).then_some(Properties(&self.properties));
+        let related =
+            (!self.related_images.is_empty()).then_some(RelatedImages(&self.related_images));
+        let image = Some(Str("image", &self.image));
+        [
+            Some(Str("schema", &self.schema)),
+            name,
+            package,
+            image,
+            properties,
+            related,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     pub fn write_compact(&self, out: &mut Vec<u8>) {
         let first = &mut true;
         out.push(b'{');
-        str_field(out, first, "schema", &self.schema);
-        opt_str_field(out, first, "name", &self.name);
-        opt_str_field(out, first, "package", &self.package);
-        str_field(out, first, "image", &self.image);
-        properties_field(out, first, &self.properties);
-        if !self.related_images.is_empty() {
-            key(out, first, "relatedImages");
-            out.push(b'[');
-            for (i, r) in self.related_images.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+        for field in self.json_fields() {
+            match field {
+                BundleField::Str(k, v) => str_field(out, first, k, v),
+                BundleField::Properties(p) => properties_field(out, first, p),
+                BundleField::RelatedImages(related) => {
+                    key(out, first, "relatedImages");
+                    out.push(b'[');
+                    for (i, r) in related.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        out.extend_from_slice(b"{\"name\":");
+                        write_string(&r.name, out);
+                        out.extend_from_slice(b",\"image\":");
+                        write_string(&r.image, out);
+                        out.push(b'}');
+                    }
+                    out.push(b']');
                 }
-                out.extend_from_slice(b"{\"name\":");
-                write_string(&r.name, out);
-                out.extend_from_slice(b",\"image\":");
-                write_string(&r.image, out);
-                out.push(b'}');
             }
-            out.push(b']');
         }
         out.push(b'}');
     }
@@ -453,8 +483,13 @@ impl JsonSink for Vec<u8> {
         true
     }
 
+    /// A missing value is Go's nil `json.RawMessage`, written `null`.
     fn value(&mut self, p: &Property) -> bool {
-        write_value(p, self)
+        if p.value.is_empty() {
+            self.extend_from_slice(b"null");
+            return true;
+        }
+        try_write_indented_at(p.value.as_bytes(), PROPERTY_VALUE_DEPTH, self).is_ok()
     }
 }
 
@@ -486,16 +521,6 @@ fn object_list<S: JsonSink, T>(
         && s.raw(b"\n    ]")
 }
 
-/// A property value indented at [`PROPERTY_VALUE_DEPTH`]; a missing value
-/// is Go's nil `json.RawMessage`, written `null`.
-pub fn write_value(p: &Property, out: &mut Vec<u8>) -> bool {
-    if p.value.is_empty() {
-        out.extend_from_slice(b"null");
-        return true;
-    }
-    try_write_indented_at(p.value.as_bytes(), PROPERTY_VALUE_DEPTH, out).is_ok()
-}
-
 impl Bundle {
     /// [`BlobRef::write_json`] of the bundle, written field by field: the
     /// same bytes as indenting [`Bundle::write_compact`]'s output.
@@ -506,31 +531,22 @@ impl Bundle {
             first = false;
             s.raw(sep) && s.raw(key.as_bytes()) && s.raw(b"\": ")
         };
-        let strings = [
-            ("schema", &self.schema, true),
-            ("name", &self.name, !self.name.is_empty()),
-            ("package", &self.package, !self.package.is_empty()),
-            ("image", &self.image, true),
-        ];
-        for (key, v, written) in strings {
-            if written && !(field(s, key) && s.string(v)) {
-                return false;
-            }
-        }
-        if !self.properties.is_empty() {
-            let typ = |s: &mut S, p: &Property| s.string(&p.typ);
-            let list =
-                |s: &mut S| object_list(s, &self.properties, ["type", "value"], typ, S::value);
-            if !(field(s, "properties") && list(s)) {
-                return false;
-            }
-        }
-        if !self.related_images.is_empty() {
-            let name = |s: &mut S, r: &RelatedImage| s.string(&r.name);
-            let image = |s: &mut S, r: &RelatedImage| s.string(&r.image);
-            let list =
-                |s: &mut S| object_list(s, &self.related_images, ["name", "image"], name, image);
-            if !(field(s, "relatedImages") && list(s)) {
+        for f in self.json_fields() {
+            let written = match f {
+                BundleField::Str(key, v) => field(s, key) && s.string(v),
+                BundleField::Properties(properties) => {
+                    let typ = |s: &mut S, p: &Property| s.string(&p.typ);
+                    field(s, "properties")
+                        && object_list(s, properties, ["type", "value"], typ, S::value)
+                }
+                BundleField::RelatedImages(related) => {
+                    let name = |s: &mut S, r: &RelatedImage| s.string(&r.name);
+                    let image = |s: &mut S, r: &RelatedImage| s.string(&r.image);
+                    field(s, "relatedImages")
+                        && object_list(s, related, ["name", "image"], name, image)
+                }
+            };
+            if !written {
                 return false;
             }
         }

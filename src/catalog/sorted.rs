@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::load::{FileStamp, SourceFile};
-use super::model::{BlobRef, DeclarativeConfig, JsonSink, Property, write_value};
+use super::model::{BlobRef, DeclarativeConfig, JsonSink, Property};
 use super::write::{Format, WriteError, encode_blobs};
 
 /// Whether `blobs`, written as JSON one after the other, are exactly
@@ -39,14 +39,10 @@ fn match_json(
         let start = m.pos;
         let ok = match blob {
             BlobRef::Bundle(b) => b.write_json_to(&mut m),
-            _ => {
-                let mut out = std::mem::take(&mut m.scratch);
-                out.clear();
-                blob.write_json(&mut compact, &mut out);
-                let ok = m.raw(&out);
-                m.scratch = out;
-                ok
-            }
+            _ => m.written(|out| {
+                blob.write_json(&mut compact, out);
+                true
+            }),
         };
         if !ok {
             all = false;
@@ -66,6 +62,17 @@ struct FileMatch<'a> {
     scratch: Vec<u8>,
 }
 
+impl FileMatch<'_> {
+    /// Compare what `write` writes (when it can) with the file.
+    fn written(&mut self, write: impl FnOnce(&mut Vec<u8>) -> bool) -> bool {
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        let same = write(&mut text) && self.raw(&text);
+        self.scratch = text;
+        same
+    }
+}
+
 impl JsonSink for FileMatch<'_> {
     fn raw(&mut self, b: &[u8]) -> bool {
         let same = self.file[self.pos..].starts_with(b);
@@ -74,12 +81,7 @@ impl JsonSink for FileMatch<'_> {
     }
 
     fn string(&mut self, s: &str) -> bool {
-        let mut text = std::mem::take(&mut self.scratch);
-        text.clear();
-        crate::encoding::json::write_string(s, &mut text);
-        let same = self.raw(&text);
-        self.scratch = text;
-        same
+        self.written(|text| text.string(s))
     }
 
     fn value(&mut self, p: &Property) -> bool {
@@ -92,11 +94,7 @@ impl JsonSink for FileMatch<'_> {
             self.pos += t.text_len();
             return true;
         }
-        let mut text = std::mem::take(&mut self.scratch);
-        text.clear();
-        let same = write_value(p, &mut text) && self.raw(&text);
-        self.scratch = text;
-        same
+        self.written(|text| text.value(p))
     }
 }
 
