@@ -9,6 +9,7 @@
 use serde_json::Value;
 
 use crate::encoding::json::{try_write_indented_at, write_indented, write_string};
+use crate::encoding::yaml::DocWriter;
 
 pub const SCHEMA_PACKAGE: &str = "olm.package";
 pub const SCHEMA_CHANNEL: &str = "olm.channel";
@@ -338,6 +339,16 @@ enum BundleField<'a> {
     RelatedImages(&'a [RelatedImage]),
 }
 
+impl BundleField<'_> {
+    fn key(&self) -> &'static str {
+        match self {
+            BundleField::Str(key, _) => key,
+            BundleField::Properties(_) => "properties",
+            BundleField::RelatedImages(_) => "relatedImages",
+        }
+    }
+}
+
 impl Bundle {
     /// The fields Go's encoder writes, in its order: `name` and `package`
     /// (omitempty) and the two lists left out when empty.
@@ -359,6 +370,66 @@ impl Bundle {
         ]
         .into_iter()
         .flatten()
+    }
+
+    /// Write the bundle as one YAML document (without the leading `---`),
+    /// as Go's JSON → YAML conversion writes it: its fields in go-yaml's key
+    /// order, each property value converted where it stands. `false`: a
+    /// value or string needs the general conversion; `out` is then as it
+    /// was.
+    pub fn write_yaml(&self, out: &mut Vec<u8>) -> bool {
+        let mark = out.len();
+        let mut fields: Vec<BundleField<'_>> = self.json_fields().collect();
+        // go-yaml's natural order is byte order for these lower-case names.
+        fields.sort_unstable_by_key(BundleField::key);
+        let mut doc = DocWriter::new(out);
+        doc.begin_map();
+        let written = fields.iter().all(|f| {
+            doc.key(f.key());
+            match *f {
+                BundleField::Str(_, v) => doc.string(v),
+                BundleField::Properties(properties) => {
+                    doc.begin_seq();
+                    let all = properties.iter().all(|p| {
+                        doc.item();
+                        doc.begin_map();
+                        doc.key("type");
+                        let value = if p.value.is_empty() { "null" } else { &p.value };
+                        let ok = doc.string(&p.typ) && {
+                            doc.key("value");
+                            doc.json(value.as_bytes())
+                        };
+                        doc.end();
+                        ok
+                    });
+                    doc.end();
+                    all
+                }
+                BundleField::RelatedImages(related) => {
+                    doc.begin_seq();
+                    let all = related.iter().all(|r| {
+                        doc.item();
+                        doc.begin_map();
+                        doc.key("image");
+                        let ok = doc.string(&r.image) && {
+                            doc.key("name");
+                            doc.string(&r.name)
+                        };
+                        doc.end();
+                        ok
+                    });
+                    doc.end();
+                    all
+                }
+            }
+        });
+        if written {
+            doc.end();
+            doc.finish();
+        } else {
+            out.truncate(mark);
+        }
+        written
     }
 
     pub fn write_compact(&self, out: &mut Vec<u8>) {

@@ -96,11 +96,16 @@ pub fn encode_blobs(
         match format {
             Format::Json => b.write_json(&mut compact, out),
             Format::Yaml => {
+                out.extend_from_slice(b"---\n");
+                if let BlobRef::Bundle(bundle) = b
+                    && bundle.write_yaml(out)
+                {
+                    continue;
+                }
                 // Go converts the indented JSON; indentation cannot change
                 // what JSONToYAML reads, so the compact form saves a pass.
                 compact.clear();
                 b.write_compact(&mut compact);
-                out.extend_from_slice(b"---\n");
                 json_to_yaml(&compact, out).map_err(|e| WriteError::Encode(e.to_string()))?;
             }
         }

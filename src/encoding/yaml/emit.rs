@@ -29,7 +29,7 @@ enum Style {
 }
 
 /// The subset of libyaml's scalar analysis that block context needs.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Analysis {
     multiline: bool,
     block_plain_allowed: bool,
@@ -137,7 +137,9 @@ fn skip_blocks<const MIN: u8, const NO_COLON_HASH: bool>(v: &[u8], i: usize) -> 
 }
 
 /// Port of `yaml_emitter_analyze_scalar` (block-context outcomes only).
-fn analyze(v: &[u8]) -> Analysis {
+/// `quiet`: the string is ASCII and every byte after the first is known
+/// to be in [`QUIET`], so only the first character can set a flag.
+fn analyze(v: &[u8], quiet: bool) -> Analysis {
     if v.is_empty() {
         return Analysis {
             multiline: false,
@@ -146,6 +148,63 @@ fn analyze(v: &[u8]) -> Analysis {
             block_allowed: false,
         };
     }
+    let flags = if quiet {
+        analyze_chars(v, 1)
+    } else {
+        analyze_ascii(v).unwrap_or_else(|| analyze_chars(v, v.len()))
+    };
+    flags.outcome()
+}
+
+/// What the scalar analysis finds in a string, before it decides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Flags {
+    block_indicators: bool,
+    line_breaks: bool,
+    special: bool,
+    leading_space: bool,
+    leading_break: bool,
+    trailing_space: bool,
+    trailing_break: bool,
+    break_space: bool,
+    space_break: bool,
+}
+
+impl Flags {
+    fn outcome(self) -> Analysis {
+        let mut a = Analysis {
+            multiline: self.line_breaks,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: true,
+        };
+        if self.leading_space || self.leading_break || self.trailing_space || self.trailing_break {
+            a.block_plain_allowed = false;
+        }
+        if self.trailing_space {
+            a.block_allowed = false;
+        }
+        if self.break_space {
+            a.block_plain_allowed = false;
+            a.single_quoted_allowed = false;
+        }
+        if self.space_break || self.special {
+            a.block_plain_allowed = false;
+            a.single_quoted_allowed = false;
+            a.block_allowed = false;
+        }
+        if self.line_breaks || self.block_indicators {
+            a.block_plain_allowed = false;
+        }
+        a
+    }
+}
+
+/// The analysis loop, character by character, over the first `limit`
+/// bytes of a non-empty string (all of it, or only the first byte of a
+/// quiet string, whose other bytes set no flag).
+fn analyze_chars(v: &[u8], limit: usize) -> Flags {
+    let n = v.len();
     let mut block_indicators = v.starts_with(b"---") || v.starts_with(b"...");
     let mut line_breaks = false;
     let mut special = false;
@@ -158,9 +217,8 @@ fn analyze(v: &[u8]) -> Analysis {
     let mut preceded_by_ws = true;
     let mut prev_space = false;
     let mut prev_break = false;
-    let n = v.len();
     let mut i = 0;
-    while i < n {
+    while i < limit {
         let c = v[i];
         // Fast path: after the first character, printable ASCII other than
         // space, ':' and '#' changes no flag but resets the "previous" ones.
@@ -242,31 +300,73 @@ fn analyze(v: &[u8]) -> Analysis {
         preceded_by_ws = is_blankz(v, i);
         i += w;
     }
-    let mut a = Analysis {
-        multiline: line_breaks,
-        block_plain_allowed: true,
-        single_quoted_allowed: true,
-        block_allowed: true,
+    Flags {
+        block_indicators,
+        line_breaks,
+        special,
+        leading_space,
+        leading_break,
+        trailing_space,
+        trailing_break,
+        break_space,
+        space_break,
+    }
+}
+
+/// [`analyze_chars`] for an ASCII string, in one pass that stops only at
+/// the bytes that can set a flag (controls, DEL, ':' and '#'; a space only
+/// matters next to one of those or at either end), so words and spaces
+/// are passed over in vectorised blocks. `None` at the first non-ASCII
+/// byte.
+fn analyze_ascii(v: &[u8]) -> Option<Flags> {
+    let n = v.len();
+    let is_break = |c: u8| c == b'\n' || c == b'\r';
+    let (first, last) = (v[0], v[n - 1]);
+    let mut f = Flags {
+        block_indicators: v.starts_with(b"---") || v.starts_with(b"..."),
+        leading_space: first == b' ',
+        leading_break: is_break(first),
+        trailing_space: last == b' ',
+        trailing_break: is_break(last),
+        ..Flags::default()
     };
-    if leading_space || leading_break || trailing_space || trailing_break {
-        a.block_plain_allowed = false;
+    match first {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => f.block_indicators = true,
+        b'?' | b':' | b'-' if n == 1 || matches!(v[1], b' ' | b'\t') => {
+            f.block_indicators = true;
+        }
+        _ => {}
     }
-    if trailing_space {
-        a.block_allowed = false;
+    let mut i = 0;
+    while i < n {
+        let c = v[i];
+        if c >= 0x80 {
+            return None;
+        }
+        if is_break(c) {
+            f.line_breaks = true;
+            f.space_break |= i > 0 && v[i - 1] == b' ';
+            f.break_space |= i + 1 < n && v[i + 1] == b' ';
+        }
+        // Printable: LF and ' '..='~'.
+        f.special |= (c < 0x20 && c != b'\n') || c == 0x7F;
+        if i > 0 {
+            match c {
+                b':' if i + 1 == n || matches!(v[i + 1], b' ' | b'\t') => {
+                    f.block_indicators = true;
+                }
+                b'#' if matches!(v[i - 1], b' ' | b'\t' | b'\n' | b'\r' | 0) => {
+                    f.block_indicators = true;
+                }
+                _ => {}
+            }
+        }
+        i = crate::encoding::json::skip_plain(v, i + 1, |c| {
+            (c < 0x20) | (c >= 0x7F) | (c == b':') | (c == b'#')
+        });
     }
-    if break_space {
-        a.block_plain_allowed = false;
-        a.single_quoted_allowed = false;
-    }
-    if space_break || special {
-        a.block_plain_allowed = false;
-        a.single_quoted_allowed = false;
-        a.block_allowed = false;
-    }
-    if line_breaks || block_indicators {
-        a.block_plain_allowed = false;
-    }
-    a
+    Some(f)
 }
 
 /// Characters (not bytes) in a valid UTF-8 slice: the emitter's column unit.
@@ -278,11 +378,13 @@ fn char_count(b: &[u8]) -> usize {
     b.iter().filter(|&&c| c & 0xC0 != 0x80).count()
 }
 
-/// Requested style for a string (go-yaml encode.go `stringv`).
-fn string_style(s: &str) -> Style {
-    if s.contains('\n') {
+/// Requested style for a string (go-yaml encode.go `stringv`). A quiet
+/// string (see [`Emitter::string`]) has no line break and no ':' after its
+/// first byte, so it cannot be a base-60 float either.
+fn string_style(s: &str, quiet: bool) -> Style {
+    if !quiet && s.contains('\n') {
         Style::Literal
-    } else if resolve_plain(s).0 == Tag::Str && !is_base60_float(s) {
+    } else if resolve_plain(s).0 == Tag::Str && (quiet || !is_base60_float(s)) {
         Style::Plain
     } else {
         Style::Double
@@ -295,7 +397,7 @@ enum Task<'n, 'a> {
     MapNext(&'n [(std::borrow::Cow<'a, str>, Node<'a>)], usize),
 }
 
-struct Emitter<'o> {
+pub(super) struct Emitter<'o> {
     out: &'o mut Vec<u8>,
     column: usize,
     indent: isize,
@@ -306,71 +408,128 @@ struct Emitter<'o> {
 
 /// Emit `root` as one implicit YAML document (no leading `---`).
 pub(super) fn emit_document(root: &Node<'_>, out: &mut Vec<u8>) {
-    let mut e = Emitter {
-        out,
-        column: 0,
-        indent: -1,
-        indents: Vec::new(),
-        whitespace: true,
-        indention: true,
-    };
-    let mut tasks: Vec<Task<'_, '_>> = vec![Task::Node(root, false)];
-    while let Some(t) = tasks.pop() {
-        match t {
-            Task::Node(node, mapping_ctx) => match node {
-                Node::Seq(items) if items.is_empty() => e.write_empty(b"[]"),
-                Node::Map(entries) if entries.is_empty() => e.write_empty(b"{}"),
-                Node::Seq(items) => {
-                    // A sequence directly under a mapping key is not indented.
-                    let indentless = mapping_ctx && !e.indention;
-                    e.increase_indent(false, indentless);
-                    tasks.push(Task::SeqNext(items, 0));
-                }
-                Node::Map(entries) => {
-                    e.increase_indent(false, false);
-                    tasks.push(Task::MapNext(entries, 0));
-                }
-                scalar => e.emit_scalar_node(scalar),
-            },
-            Task::SeqNext(items, i) => {
-                if i == items.len() {
-                    e.pop_indent();
-                    continue;
-                }
-                e.write_indent();
-                e.write_indicator(b"-", true, false, true);
-                tasks.push(Task::SeqNext(items, i + 1));
-                tasks.push(Task::Node(&items[i], false));
-            }
-            Task::MapNext(entries, i) => {
-                if i == entries.len() {
-                    e.pop_indent();
-                    continue;
-                }
-                e.write_indent();
-                let key = entries[i].0.as_bytes();
-                let an = analyze(key);
-                let style = string_style(&entries[i].0);
-                // check_simple_key: single line and at most 128 bytes.
-                if !an.multiline && key.len() <= 128 {
-                    e.emit_scalar(key, style, &an, true);
-                    e.write_indicator(b":", false, false, false);
-                } else {
-                    e.write_indicator(b"?", true, false, true);
-                    e.emit_scalar(key, style, &an, false);
-                    e.write_indent();
-                    e.write_indicator(b":", true, false, true);
-                }
-                tasks.push(Task::MapNext(entries, i + 1));
-                tasks.push(Task::Node(&entries[i].1, true));
-            }
+    let mut e = Emitter::new(out);
+    e.node(root, false);
+    e.end_document();
+}
+
+impl<'o> Emitter<'o> {
+    /// An emitter at the start of an implicit document.
+    pub(super) fn new(out: &'o mut Vec<u8>) -> Self {
+        Emitter {
+            out,
+            column: 0,
+            indent: -1,
+            indents: Vec::new(),
+            whitespace: true,
+            indention: true,
         }
     }
-    // DOCUMENT-END (implicit): finish the last line.
-    e.write_indent();
 }
 
 impl Emitter<'_> {
+    /// Write a whole tree; `under_key`: it is the value of a mapping entry.
+    pub(super) fn node(&mut self, root: &Node<'_>, under_key: bool) {
+        let mut tasks: Vec<Task<'_, '_>> = vec![Task::Node(root, under_key)];
+        while let Some(t) = tasks.pop() {
+            match t {
+                Task::Node(node, under_key) => match node {
+                    Node::Seq(items) if items.is_empty() => self.empty(b"[]"),
+                    Node::Map(entries) if entries.is_empty() => self.empty(b"{}"),
+                    Node::Seq(items) => {
+                        self.begin_seq(under_key);
+                        tasks.push(Task::SeqNext(items, 0));
+                    }
+                    Node::Map(entries) => {
+                        self.begin_map();
+                        tasks.push(Task::MapNext(entries, 0));
+                    }
+                    scalar => self.scalar(scalar),
+                },
+                Task::SeqNext(items, i) => {
+                    if i == items.len() {
+                        self.end_collection();
+                        continue;
+                    }
+                    self.item();
+                    tasks.push(Task::SeqNext(items, i + 1));
+                    tasks.push(Task::Node(&items[i], false));
+                }
+                Task::MapNext(entries, i) => {
+                    if i == entries.len() {
+                        self.end_collection();
+                        continue;
+                    }
+                    self.key(&entries[i].0, false);
+                    tasks.push(Task::MapNext(entries, i + 1));
+                    tasks.push(Task::Node(&entries[i].1, true));
+                }
+            }
+        }
+    }
+
+    /// A non-empty block mapping starts.
+    pub(super) fn begin_map(&mut self) {
+        self.increase_indent(false, false);
+    }
+
+    /// A non-empty block sequence starts; one that is the value of a
+    /// mapping entry is not indented.
+    pub(super) fn begin_seq(&mut self, under_key: bool) {
+        let indentless = under_key && !self.indention;
+        self.increase_indent(false, indentless);
+    }
+
+    /// The innermost mapping or sequence ends.
+    pub(super) fn end_collection(&mut self) {
+        self.pop_indent();
+    }
+
+    /// The next sequence entry starts.
+    pub(super) fn item(&mut self) {
+        self.write_indent();
+        self.write_indicator(b"-", true, false, true);
+    }
+
+    /// The next mapping entry starts with `key`; `quiet` as for
+    /// [`Emitter::string`].
+    pub(super) fn key(&mut self, key: &str, quiet: bool) {
+        self.write_indent();
+        let v = key.as_bytes();
+        let an = analyze(v, quiet);
+        let style = string_style(key, quiet);
+        // check_simple_key: single line and at most 128 bytes.
+        if !an.multiline && v.len() <= 128 {
+            self.emit_scalar(v, style, &an, true, quiet);
+            self.write_indicator(b":", false, false, false);
+        } else {
+            self.write_indicator(b"?", true, false, true);
+            self.emit_scalar(v, style, &an, false, quiet);
+            self.write_indent();
+            self.write_indicator(b":", true, false, true);
+        }
+    }
+
+    /// A string scalar. `quiet`: the string is ASCII and every byte after
+    /// the first is printable other than space, ':' and '#', which settles
+    /// most of the analysis without reading the string again.
+    pub(super) fn string(&mut self, s: &str, quiet: bool) {
+        let v = s.as_bytes();
+        let an = analyze(v, quiet);
+        self.emit_scalar(v, string_style(s, quiet), &an, false, quiet);
+    }
+
+    /// An empty sequence (`[]`) or mapping (`{}`): libyaml switches to
+    /// flow style.
+    pub(super) fn empty(&mut self, text: &[u8]) {
+        self.write_indicator(&text[..1], true, true, false);
+        self.write_indicator(&text[1..], false, false, false);
+    }
+
+    /// DOCUMENT-END (implicit): finish the last line.
+    pub(super) fn end_document(&mut self) {
+        self.write_indent();
+    }
     fn increase_indent(&mut self, flow: bool, indentless: bool) {
         self.indents.push(self.indent);
         if self.indent < 0 {
@@ -420,8 +579,10 @@ impl Emitter<'_> {
         if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
             self.put_break();
         }
-        while self.column < indent {
-            self.put(b' ');
+        if self.column < indent {
+            let pad = indent - self.column;
+            self.out.resize(self.out.len() + pad, b' ');
+            self.column = indent;
         }
         self.whitespace = true;
         self.indention = true;
@@ -437,13 +598,8 @@ impl Emitter<'_> {
         self.indention = self.indention && is_indention;
     }
 
-    /// An empty sequence or mapping: libyaml switches to flow style.
-    fn write_empty(&mut self, text: &[u8]) {
-        self.write_indicator(&text[..1], true, true, false);
-        self.write_indicator(&text[1..], false, false, false);
-    }
-
-    fn emit_scalar_node(&mut self, node: &Node<'_>) {
+    /// A scalar node (numbers, booleans, null and strings).
+    pub(super) fn scalar(&mut self, node: &Node<'_>) {
         let mut buf = itoa_buf();
         let text: &[u8] = match node {
             Node::Null => b"null",
@@ -463,16 +619,8 @@ impl Emitter<'_> {
                 buf[..n].copy_from_slice(&s.as_bytes()[..n]);
                 &buf[..n]
             }
-            Node::NumStr(s) => {
-                let an = analyze(s.as_bytes());
-                self.emit_scalar(s.as_bytes(), string_style(s), &an, false);
-                return;
-            }
-            Node::Str(s) => {
-                let an = analyze(s.as_bytes());
-                self.emit_scalar(s.as_bytes(), string_style(s), &an, false);
-                return;
-            }
+            Node::NumStr(s) => return self.string(s, false),
+            Node::Str(s) => return self.string(s, false),
             Node::Seq(_) | Node::Map(_) => return,
         };
         // Numbers, bools and null are always plain-safe in block context.
@@ -486,7 +634,14 @@ impl Emitter<'_> {
     }
 
     /// `yaml_emitter_emit_scalar`: choose the final style, then write.
-    fn emit_scalar(&mut self, v: &[u8], requested: Style, an: &Analysis, simple_key: bool) {
+    fn emit_scalar(
+        &mut self,
+        v: &[u8],
+        requested: Style,
+        an: &Analysis,
+        simple_key: bool,
+        quiet: bool,
+    ) {
         let mut style = requested;
         if simple_key && an.multiline {
             style = Style::Double;
@@ -503,6 +658,16 @@ impl Emitter<'_> {
         self.increase_indent(true, false);
         let allow_breaks = !simple_key;
         match style {
+            // A quiet plain scalar has no space or break to fold at.
+            Style::Plain if quiet => {
+                if !self.whitespace {
+                    self.put(b' ');
+                }
+                self.out.extend_from_slice(v);
+                self.column += v.len();
+                self.whitespace = false;
+                self.indention = false;
+            }
             Style::Plain => self.write_plain(v, allow_breaks),
             Style::Single => self.write_single(v, allow_breaks),
             Style::Double => self.write_double(v, allow_breaks),
@@ -511,47 +676,46 @@ impl Emitter<'_> {
         self.pop_indent();
     }
 
+    /// A plain scalar never holds a line break (the analysis rules it out),
+    /// only spaces, where a long line is folded: at a single space once the
+    /// column is past the width.
     fn write_plain(&mut self, v: &[u8], allow_breaks: bool) {
         if !self.whitespace {
             self.put(b' ');
         }
-        let mut spaces = false;
-        let mut breaks = false;
+        let n = v.len();
         let mut i = 0;
-        while i < v.len() {
-            if v[i] == b' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && at(v, i + 1) != b' ' {
-                    self.write_indent();
-                    i += 1;
-                } else {
-                    self.put(b' ');
-                    i += 1;
-                }
-                spaces = true;
-            } else if let Some(w) = break_width(v, i) {
-                if !breaks && v[i] == b'\n' {
-                    self.put_break();
-                }
-                self.write_break(v, &mut i, w);
-                self.indention = true;
-                breaks = true;
-            } else {
-                if breaks {
-                    self.write_indent();
-                }
-                let start = i;
-                i = skip_blocks::<0x21, false>(v, i + width(v[i]));
-                while i < v.len() {
-                    if BREAK_OR_SPACE_LEAD[v[i] as usize] && (v[i] == b' ' || is_break(v, i)) {
-                        break;
-                    }
-                    i += 1;
-                }
-                self.write_run(&v[start..i]);
-                self.indention = false;
-                spaces = false;
-                breaks = false;
+        while i < n {
+            if !allow_breaks {
+                self.write_run(&v[i..]);
+                break;
             }
+            if self.column <= BEST_WIDTH {
+                // No space before the width is reached can fold: a
+                // character takes at least a byte.
+                let mut end = n.min(i + BEST_WIDTH + 1 - self.column);
+                while end < n && v[end] & 0xC0 == 0x80 {
+                    end += 1;
+                }
+                self.write_run(&v[i..end]);
+                self.indention = false;
+                i = end;
+                continue;
+            }
+            let space = memchr::memchr(b' ', &v[i..]).map_or(n, |p| i + p);
+            self.write_run(&v[i..space]);
+            self.indention = false;
+            i = space;
+            if i == n {
+                break;
+            }
+            // The first of a run of spaces folds, unless another follows.
+            if (i == 0 || v[i - 1] != b' ') && at(v, i + 1) != b' ' {
+                self.write_indent();
+            } else {
+                self.put(b' ');
+            }
+            i += 1;
         }
         self.whitespace = false;
         self.indention = false;
@@ -771,4 +935,62 @@ fn fmt_into<'b>(buf: &'b mut [u8; 32], args: std::fmt::Arguments<'_>) -> &'b [u8
     let _ = cur.write_fmt(args);
     let n = cur.position() as usize;
     &buf[..n]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALPHABET: &[u8] = b" \n\r\t:#-?a.\x00\x7f|'\"x\x1f";
+
+    /// The one-pass ASCII analysis agrees with the character loop on every
+    /// string of up to four bytes of an alphabet of the bytes that matter,
+    /// and on long random ones; quiet strings too.
+    #[test]
+    fn ascii_analysis_is_the_character_loop() {
+        let check = |v: &[u8]| {
+            assert_eq!(
+                analyze_ascii(v),
+                Some(analyze_chars(v, v.len())),
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
+        };
+        let k = ALPHABET.len();
+        for len in 1..=4u32 {
+            for mut code in 0..k.pow(len) {
+                let mut v = Vec::new();
+                for _ in 0..len {
+                    v.push(ALPHABET[code % k]);
+                    code /= k;
+                }
+                check(&v);
+            }
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = 1 + (x % 90) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|j| {
+                    let r = x.rotate_left(j as u32 * 5);
+                    // Mostly letters, so runs are long enough to skip.
+                    if r % 3 == 0 {
+                        ALPHABET[(r >> 8) as usize % k]
+                    } else {
+                        b'a' + (r % 26) as u8
+                    }
+                })
+                .collect();
+            check(&v);
+        }
+        assert_eq!(analyze_ascii("é".as_bytes()), None);
+        // A quiet string: only its first byte is looked at.
+        for first in ALPHABET {
+            let v = [*first, b'a', b'/', b'='];
+            assert_eq!(analyze(&v, true), analyze_chars(&v, v.len()).outcome());
+        }
+    }
 }

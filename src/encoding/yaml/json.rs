@@ -22,6 +22,7 @@
 use std::borrow::Cow;
 
 use super::YamlError;
+use super::emit::Emitter;
 use super::resolve::{Resolved, resolve_plain};
 use super::sort::{key_less, merge_sort_by};
 
@@ -48,7 +49,7 @@ fn err(msg: impl Into<String>) -> YamlError {
     YamlError(msg.into())
 }
 
-enum Frame<'a> {
+enum TreeFrame<'a> {
     Seq(Vec<Node<'a>>),
     Map(Vec<(Cow<'a, str>, Node<'a>)>, Option<Cow<'a, str>>),
 }
@@ -76,6 +77,14 @@ static CLASS: [u8; 256] = {
     }
     t
 };
+
+/// An open container of [`Reader::stream_value`]: for a mapping, where its
+/// keys start in the key stack, and whether one of them makes the check of
+/// adjacent pairs insufficient.
+enum Frame {
+    Seq,
+    Map { start: usize, unusual: bool },
+}
 
 pub(super) struct Reader<'a> {
     src: &'a [u8],
@@ -116,7 +125,7 @@ impl<'a> Reader<'a> {
 
     /// Read the whole document into a tree.
     pub(super) fn read_document(mut self) -> Result<Node<'a>, YamlError> {
-        let mut stack: Vec<Frame<'a>> = Vec::new();
+        let mut stack: Vec<TreeFrame<'a>> = Vec::new();
         self.skip_ws();
         loop {
             // Expect a value (or a container end / key, depending on frame).
@@ -139,10 +148,10 @@ impl<'a> Reader<'a> {
                         }
                     } else if c == b'{' {
                         let key = self.read_key()?;
-                        stack.push(Frame::Map(Vec::new(), Some(key)));
+                        stack.push(TreeFrame::Map(Vec::new(), Some(key)));
                         continue;
                     } else {
-                        stack.push(Frame::Seq(Vec::new()));
+                        stack.push(TreeFrame::Seq(Vec::new()));
                         continue;
                     }
                 }
@@ -164,7 +173,7 @@ impl<'a> Reader<'a> {
                         }
                         return Ok(value);
                     }
-                    Some(Frame::Seq(items)) => {
+                    Some(TreeFrame::Seq(items)) => {
                         items.push(value);
                         self.skip_ws();
                         match self.src.get(self.pos) {
@@ -174,7 +183,7 @@ impl<'a> Reader<'a> {
                             }
                             Some(b']') => {
                                 self.pos += 1;
-                                let Some(Frame::Seq(items)) = stack.pop() else {
+                                let Some(TreeFrame::Seq(items)) = stack.pop() else {
                                     unreachable!()
                                 };
                                 value = Node::Seq(items);
@@ -182,7 +191,7 @@ impl<'a> Reader<'a> {
                             _ => return Err(self.syntax("after array element")),
                         }
                     }
-                    Some(Frame::Map(entries, key)) => {
+                    Some(TreeFrame::Map(entries, key)) => {
                         let k = key.take().unwrap_or_default();
                         entries.push((k, value));
                         self.skip_ws();
@@ -190,14 +199,14 @@ impl<'a> Reader<'a> {
                             Some(b',') => {
                                 self.pos += 1;
                                 let k = self.read_key()?;
-                                if let Some(Frame::Map(_, key)) = stack.last_mut() {
+                                if let Some(TreeFrame::Map(_, key)) = stack.last_mut() {
                                     *key = Some(k);
                                 }
                                 break;
                             }
                             Some(b'}') => {
                                 self.pos += 1;
-                                let Some(Frame::Map(entries, _)) = stack.pop() else {
+                                let Some(TreeFrame::Map(entries, _)) = stack.pop() else {
                                     unreachable!()
                                 };
                                 value = Node::Map(finish_map(entries));
@@ -221,11 +230,15 @@ impl<'a> Reader<'a> {
 
     /// Read `"key" :` (whitespace allowed) and apply the YAML simple-key rules.
     fn read_key(&mut self) -> Result<Cow<'a, str>, YamlError> {
+        self.read_key_quiet::<false>().map(|(k, _)| k)
+    }
+
+    fn read_key_quiet<const QUIET: bool>(&mut self) -> Result<(Cow<'a, str>, bool), YamlError> {
         self.skip_ws();
         if self.src.get(self.pos) != Some(&b'"') {
             return Err(self.syntax("looking for beginning of object key string"));
         }
-        let key = self.read_string(true)?;
+        let key = self.scan_string::<QUIET>(true)?;
         self.skip_ws();
         if self.src.get(self.pos) != Some(&b':') {
             return Err(self.syntax("after object key"));
@@ -234,6 +247,124 @@ impl<'a> Reader<'a> {
         Ok(key)
     }
 
+    /// Write the one JSON value of the input straight to `e`, as
+    /// [`Reader::read_document`] then `Emitter::node` would, without
+    /// building its tree. That needs every mapping's keys already in
+    /// go-yaml's order, unique; `None` when they are not, and for anything
+    /// the tree path reports as an error: the caller then writes the whole
+    /// document through the tree (having dropped what was written here).
+    pub(super) fn stream_value(mut self, e: &mut Emitter<'_>, under_key: bool) -> Option<()> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut keys: Vec<Cow<'a, str>> = Vec::new();
+        let mut under_key = under_key;
+        loop {
+            self.skip_ws();
+            let c = *self.src.get(self.pos)?;
+            match c {
+                b'{' | b'[' => {
+                    self.pos += 1;
+                    if stack.len() >= MAX_DEPTH {
+                        return None;
+                    }
+                    self.skip_ws();
+                    let close = if c == b'{' { b'}' } else { b']' };
+                    if self.src.get(self.pos) == Some(&close) {
+                        self.pos += 1;
+                        e.empty(if c == b'{' { b"{}" } else { b"[]" });
+                    } else if c == b'{' {
+                        e.begin_map();
+                        stack.push(Frame::Map {
+                            start: keys.len(),
+                            unusual: false,
+                        });
+                        self.stream_key(e, &mut stack, &mut keys)?;
+                        under_key = true;
+                        continue;
+                    } else {
+                        e.begin_seq(under_key);
+                        stack.push(Frame::Seq);
+                        e.item();
+                        under_key = false;
+                        continue;
+                    }
+                }
+                b'"' => {
+                    let (s, quiet) = self.read_string_quiet(false).ok()?;
+                    e.string(&s, quiet);
+                }
+                b't' => e.scalar(&self.literal(b"true", Node::Bool(true)).ok()?),
+                b'f' => e.scalar(&self.literal(b"false", Node::Bool(false)).ok()?),
+                b'n' => e.scalar(&self.literal(b"null", Node::Null).ok()?),
+                b'-' | b'0'..=b'9' => e.scalar(&self.read_number().ok()?),
+                _ => return None,
+            }
+            // After a value: the next entry, or the end of containers.
+            loop {
+                self.skip_ws();
+                match stack.last() {
+                    None => return (self.pos == self.src.len()).then_some(()),
+                    Some(Frame::Seq) => match self.src.get(self.pos)? {
+                        b',' => {
+                            self.pos += 1;
+                            e.item();
+                            under_key = false;
+                            break;
+                        }
+                        b']' => {
+                            self.pos += 1;
+                            stack.pop();
+                            e.end_collection();
+                        }
+                        _ => return None,
+                    },
+                    Some(&Frame::Map { start, unusual }) => match self.src.get(self.pos)? {
+                        b',' => {
+                            self.pos += 1;
+                            self.stream_key(e, &mut stack, &mut keys)?;
+                            under_key = true;
+                            break;
+                        }
+                        b'}' => {
+                            self.pos += 1;
+                            if unusual && !go_order_kept(&keys[start..]) {
+                                return None;
+                            }
+                            keys.truncate(start);
+                            stack.pop();
+                            e.end_collection();
+                        }
+                        _ => return None,
+                    },
+                }
+            }
+        }
+    }
+
+    /// The next key of the innermost mapping of [`Reader::stream_value`]:
+    /// written if it sorts after the previous one.
+    fn stream_key(
+        &mut self,
+        e: &mut Emitter<'_>,
+        stack: &mut [Frame],
+        keys: &mut Vec<Cow<'a, str>>,
+    ) -> Option<()> {
+        let (key, quiet) = self.read_key_quiet::<true>().ok()?;
+        let Some(Frame::Map { start, unusual }) = stack.last_mut() else {
+            return None;
+        };
+        if keys.len() > *start && !key_less(&keys[keys.len() - 1], &key) {
+            return None;
+        }
+        // go-yaml's order is a strict total order on ASCII keys without
+        // digits, where adjacent pairs in order mean the whole map is; other
+        // keys are checked as a whole when the map ends.
+        if !key.is_ascii() || key.bytes().any(|c| c.is_ascii_digit()) {
+            *unusual = true;
+        }
+        e.key(&key, quiet);
+        keys.push(key);
+        Some(())
+    }
     fn read_number(&mut self) -> Result<Node<'a>, YamlError> {
         let start = self.pos;
         let b = self.src;
@@ -291,11 +422,41 @@ impl<'a> Reader<'a> {
     /// Read a JSON string starting at the opening quote, decode it as Go does
     /// and apply what go-yaml's scanner does to Go's re-encoding of it.
     fn read_string(&mut self, is_key: bool) -> Result<Cow<'a, str>, YamlError> {
+        self.scan_string::<false>(is_key).map(|(s, _)| s)
+    }
+
+    /// [`Reader::read_string`], also telling whether the string is quiet
+    /// (ASCII, written without escapes, and every byte after the first
+    /// printable other than space, ':' and '#'; see `Emitter::string`).
+    pub(super) fn read_string_quiet(
+        &mut self,
+        is_key: bool,
+    ) -> Result<(Cow<'a, str>, bool), YamlError> {
+        self.scan_string::<true>(is_key)
+    }
+
+    fn scan_string<const QUIET: bool>(
+        &mut self,
+        is_key: bool,
+    ) -> Result<(Cow<'a, str>, bool), YamlError> {
         let start = self.pos + 1;
         let mut i = start;
         let b = self.src;
+        let mut quiet = false;
+        if QUIET {
+            // The first byte may be any plain one; the rest must be quiet,
+            // and the scan reaches the closing quote only if they are.
+            if b.get(i).is_some_and(|&c| CLASS[c as usize] == 0) {
+                i += 1;
+            }
+            i = crate::encoding::json::skip_plain(b, i, |c| {
+                (c == b'"') | (c == b'\\') | (c == b':') | (c == b'#') | !(0x21..0x7F).contains(&c)
+            });
+            quiet = b.get(i) == Some(&b'"');
+        }
         let mut escapes = false;
-        let mut special = false; // DEL or non-ASCII: needs the YAML checks
+        // DEL, non-ASCII or a `\u` escape: needs the YAML checks.
+        let mut special = false;
         loop {
             // Skip plain ASCII bytes (no quote, backslash, control, DEL or
             // non-ASCII byte) in vectorised blocks.
@@ -311,6 +472,9 @@ impl<'a> Reader<'a> {
                 1 => break,
                 2 => {
                     escapes = true;
+                    // Only `\u` escapes can make characters the YAML re-read
+                    // checks; the others are ASCII.
+                    special |= b.get(i + 1) == Some(&b'u');
                     i += 2;
                 }
                 3 => {
@@ -339,10 +503,10 @@ impl<'a> Reader<'a> {
         if is_key {
             check_key(&decoded, self.line)?;
         }
-        if escapes || special {
-            return self.yaml_reread(decoded, is_key);
+        if special {
+            return Ok((self.yaml_reread(decoded, is_key)?, false));
         }
-        Ok(decoded)
+        Ok((decoded, quiet && !escapes))
     }
 
     /// Apply go-yaml's reader and double-quoted scanner to Go's encoding of
@@ -521,10 +685,7 @@ fn decode_escapes(body: &[u8]) -> Option<String> {
     while i < body.len() {
         let c = body[i];
         if c != b'\\' {
-            let next = body[i..]
-                .iter()
-                .position(|&x| x == b'\\')
-                .map_or(body.len(), |p| i + p);
+            let next = memchr::memchr(b'\\', &body[i..]).map_or(body.len(), |p| i + p);
             out.extend_from_slice(&body[i..next]);
             i = next;
             continue;
@@ -573,21 +734,46 @@ fn decode_escapes(body: &[u8]) -> Option<String> {
     }
 }
 
+/// Whether a map has a key twice.
+fn has_duplicate<K: AsRef<str>>(keys: impl ExactSizeIterator<Item = K> + Clone) -> bool {
+    let n = keys.len();
+    // Quadratic for small maps, sorted copy otherwise.
+    if n <= 16 {
+        let all: Vec<K> = keys.collect();
+        (1..n).any(|i| (0..i).any(|j| all[i].as_ref() == all[j].as_ref()))
+    } else {
+        let mut all: Vec<K> = keys.collect();
+        all.sort_unstable_by(|a, b| a.as_ref().cmp(b.as_ref()));
+        all.windows(2).any(|w| w[0].as_ref() == w[1].as_ref())
+    }
+}
+
+/// The positions of `keys` in go-yaml's natural order.
+fn go_order(keys: &[impl AsRef<str>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    merge_sort_by(&mut order, &|&a: &usize, &b: &usize| {
+        key_less(keys[a].as_ref(), keys[b].as_ref())
+    });
+    order
+}
+
+fn is_identity(order: &[usize]) -> bool {
+    order.iter().enumerate().all(|(i, &o)| i == o)
+}
+
+/// Whether a map with these keys is written in this order: no key twice,
+/// and go-yaml's sort leaves them where they are.
+fn go_order_kept(keys: &[Cow<'_, str>]) -> bool {
+    !has_duplicate(keys.iter()) && is_identity(&go_order(keys))
+}
+
 /// Deduplicate (last wins, like a Go map) and sort by go-yaml's natural order.
 fn finish_map<'a>(mut entries: Vec<(Cow<'a, str>, Node<'a>)>) -> Vec<(Cow<'a, str>, Node<'a>)> {
     let n = entries.len();
     if n <= 1 {
         return entries;
     }
-    // Duplicate detection: quadratic for small maps, sorted copy otherwise.
-    let has_dup = if n <= 16 {
-        (1..n).any(|i| (0..i).any(|j| entries[i].0 == entries[j].0))
-    } else {
-        let mut keys: Vec<&str> = entries.iter().map(|e| e.0.as_ref()).collect();
-        keys.sort_unstable();
-        keys.windows(2).any(|w| w[0] == w[1])
-    };
-    if has_dup {
+    if has_duplicate(entries.iter().map(|e| &e.0)) {
         let mut seen = std::collections::HashSet::new();
         let mut kept = Vec::with_capacity(n);
         for e in entries.into_iter().rev() {
@@ -598,11 +784,9 @@ fn finish_map<'a>(mut entries: Vec<(Cow<'a, str>, Node<'a>)>) -> Vec<(Cow<'a, st
         kept.reverse();
         entries = kept;
     }
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    merge_sort_by(&mut order, &|&a: &usize, &b: &usize| {
-        key_less(&entries[a].0, &entries[b].0)
-    });
-    if order.iter().enumerate().all(|(i, &o)| i == o) {
+    let keys: Vec<&str> = entries.iter().map(|e| e.0.as_ref()).collect();
+    let order = go_order(&keys);
+    if is_identity(&order) {
         return entries;
     }
     let mut slots: Vec<Option<(Cow<'a, str>, Node<'a>)>> = entries.into_iter().map(Some).collect();

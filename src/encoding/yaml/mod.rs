@@ -37,9 +37,93 @@ pub struct YamlError(pub String);
 /// the leading `"---\n"` that opm writes. Appends to `out`; on error nothing
 /// is appended.
 pub fn json_to_yaml(json: &[u8], out: &mut Vec<u8>) -> Result<(), YamlError> {
+    // Most documents need no reordering and are written as they are read;
+    // the others (and errors) go through go-yaml's tree.
+    let mark = out.len();
+    let mut doc = DocWriter::new(out);
+    if doc.json(json) {
+        doc.finish();
+        return Ok(());
+    }
+    out.truncate(mark);
     let root = json::Reader::new(json).read_document()?;
     emit::emit_document(&root, out);
     Ok(())
+}
+
+/// One YAML document written piece by piece: byte for byte what
+/// [`json_to_yaml`] writes for the JSON document the pieces make, when the
+/// caller gives each mapping's keys in go-yaml's order (natural order;
+/// `image` < `name` < `relatedImages` for plain lower-case names). A method
+/// that returns `false` has met something only the general path writes
+/// (keys out of order, text that go-yaml rejects or changes): the caller
+/// drops what was written and uses [`json_to_yaml`] on the whole document,
+/// which also gives the error, if any.
+pub struct DocWriter<'o> {
+    e: emit::Emitter<'o>,
+    /// The next value is a mapping entry's (not a sequence item's).
+    under_key: bool,
+}
+
+impl<'o> DocWriter<'o> {
+    pub fn new(out: &'o mut Vec<u8>) -> Self {
+        DocWriter {
+            e: emit::Emitter::new(out),
+            under_key: false,
+        }
+    }
+
+    /// A mapping that will have at least one entry starts.
+    pub fn begin_map(&mut self) {
+        self.e.begin_map();
+    }
+
+    /// A sequence that will have at least one item starts.
+    pub fn begin_seq(&mut self) {
+        self.e.begin_seq(self.under_key);
+    }
+
+    /// The innermost mapping or sequence ends.
+    pub fn end(&mut self) {
+        self.e.end_collection();
+    }
+
+    /// The next entry of the innermost mapping: `key` must be printable
+    /// ASCII and sort after the previous key.
+    pub fn key(&mut self, key: &str) {
+        self.e.key(key, false);
+        self.under_key = true;
+    }
+
+    /// The next item of the innermost sequence.
+    pub fn item(&mut self) {
+        self.e.item();
+        self.under_key = false;
+    }
+
+    /// A string value, as Go's JSON encoding of it reads back in YAML.
+    pub fn string(&mut self, s: &str) -> bool {
+        // Go writes DEL, C1 controls, U+FFFE and U+FFFF unescaped, which
+        // go-yaml then rejects or (U+0085) folds; leave those to the
+        // general path. Their UTF-8 starts with one of these bytes.
+        if s.bytes().any(|c| matches!(c, 0x7F | 0xC2 | 0xEF)) {
+            return false;
+        }
+        self.e.string(s, false);
+        true
+    }
+
+    /// A JSON value (e.g. a property value's raw text).
+    pub fn json(&mut self, value: &[u8]) -> bool {
+        json::Reader::new(value)
+            .stream_value(&mut self.e, self.under_key)
+            .is_some()
+    }
+
+    /// The document ends.
+    pub fn finish(mut self) {
+        self.e.end_document();
+    }
 }
 
 /// Read the first YAML document of `text` as `sigs.k8s.io/yaml.YAMLToJSON`
