@@ -397,7 +397,7 @@ impl Bundle {
                         let value = if p.value.is_empty() { "null" } else { &p.value };
                         let ok = doc.string(&p.typ) && {
                             doc.key("value");
-                            doc.json(value.as_bytes())
+                            doc.json(value)
                         };
                         doc.end();
                         ok

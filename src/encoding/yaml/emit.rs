@@ -113,17 +113,6 @@ static QUIET: [bool; 256] = {
     t
 };
 
-/// Bytes that may start a space or a line break (CR, LF, NEL, LS, PS).
-static BREAK_OR_SPACE_LEAD: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b' ' as usize] = true;
-    t[b'\r' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[0xC2] = true;
-    t[0xE2] = true;
-    t
-};
-
 /// The index of the first byte at or after `i` that is not ASCII in
 /// `MIN..=0x7E` (or, with `NO_COLON_HASH`, is ':' or '#'): runs of bytes
 /// that the callers' byte-wise loops would pass over anyway are skipped in
@@ -149,9 +138,9 @@ fn analyze(v: &[u8], quiet: bool) -> Analysis {
         };
     }
     let flags = if quiet {
-        analyze_chars(v, 1)
+        quiet_flags(v)
     } else {
-        analyze_ascii(v).unwrap_or_else(|| analyze_chars(v, v.len()))
+        analyze_ascii(v).unwrap_or_else(|| analyze_chars(v))
     };
     flags.outcome()
 }
@@ -200,10 +189,42 @@ impl Flags {
     }
 }
 
-/// The analysis loop, character by character, over the first `limit`
-/// bytes of a non-empty string (all of it, or only the first byte of a
-/// quiet string, whose other bytes set no flag).
-fn analyze_chars(v: &[u8], limit: usize) -> Flags {
+/// [`analyze_chars`] for a quiet string: its bytes are printable ASCII,
+/// and after the first none is a space, ':' or '#'.
+fn quiet_flags(v: &[u8]) -> Flags {
+    let n = v.len();
+    let first = v[0];
+    let block_indicators = v.starts_with(b"---")
+        || v.starts_with(b"...")
+        || matches!(
+            first,
+            b'#' | b','
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'&'
+                | b'*'
+                | b'!'
+                | b'|'
+                | b'>'
+                | b'\''
+                | b'"'
+                | b'%'
+                | b'@'
+                | b'`'
+        )
+        || (matches!(first, b'?' | b':' | b'-') && n == 1);
+    Flags {
+        block_indicators,
+        leading_space: first == b' ',
+        trailing_space: first == b' ' && n == 1,
+        ..Flags::default()
+    }
+}
+
+/// The analysis loop, character by character, over a non-empty string.
+fn analyze_chars(v: &[u8]) -> Flags {
     let n = v.len();
     let mut block_indicators = v.starts_with(b"---") || v.starts_with(b"...");
     let mut line_breaks = false;
@@ -218,7 +239,7 @@ fn analyze_chars(v: &[u8], limit: usize) -> Flags {
     let mut prev_space = false;
     let mut prev_break = false;
     let mut i = 0;
-    while i < limit {
+    while i < n {
         let c = v[i];
         // Fast path: after the first character, printable ASCII other than
         // space, ':' and '#' changes no flag but resets the "previous" ones.
@@ -753,13 +774,26 @@ impl Emitter<'_> {
                 if breaks {
                     self.write_indent();
                 }
-                if v[i] == b'\'' {
-                    self.put(b'\'');
+                let c = v[i];
+                if c == b'\'' {
+                    self.out.extend_from_slice(b"''");
+                    self.column += 2;
+                    i += 1;
+                } else if c < 0x80 {
+                    // A run of ASCII characters other than space, quote and
+                    // line breaks.
+                    let end = crate::encoding::json::skip_plain(v, i + 1, |c| {
+                        (c == b' ') | (c == b'\'') | (c < 0x20) | (c >= 0x80)
+                    });
+                    self.out.extend_from_slice(&v[i..end]);
+                    self.column += end - i;
+                    i = end;
+                } else {
+                    let w = width(c);
+                    self.out.extend_from_slice(&v[i..i + w]);
+                    self.column += 1;
+                    i += w;
                 }
-                let w = width(v[i]);
-                self.out.extend_from_slice(&v[i..i + w]);
-                self.column += 1;
-                i += w;
                 self.indention = false;
                 spaces = false;
                 breaks = false;
@@ -909,9 +943,10 @@ impl Emitter<'_> {
                     self.write_indent();
                 }
                 let start = i;
-                i = skip_blocks::<0x20, false>(v, i + width(v[i]));
-                while i < v.len() {
-                    if BREAK_OR_SPACE_LEAD[v[i] as usize] && v[i] != b' ' && is_break(v, i) {
+                i += width(v[i]);
+                loop {
+                    i = skip_blocks::<0x20, false>(v, i);
+                    if i >= v.len() || is_break(v, i) {
                         break;
                     }
                     i += 1;
@@ -951,7 +986,7 @@ mod tests {
         let check = |v: &[u8]| {
             assert_eq!(
                 analyze_ascii(v),
-                Some(analyze_chars(v, v.len())),
+                Some(analyze_chars(v)),
                 "{:?}",
                 String::from_utf8_lossy(v)
             );
@@ -987,10 +1022,15 @@ mod tests {
             check(&v);
         }
         assert_eq!(analyze_ascii("é".as_bytes()), None);
-        // A quiet string: only its first byte is looked at.
-        for first in ALPHABET {
-            let v = [*first, b'a', b'/', b'='];
-            assert_eq!(analyze(&v, true), analyze_chars(&v, v.len()).outcome());
+        // Quiet strings: only the first byte is looked at.
+        for first in b' '..=b'~' {
+            for v in [
+                &[first][..],
+                &[first, b'a', b'/', b'='],
+                &[first, b'-', b'-'],
+            ] {
+                assert_eq!(quiet_flags(v), analyze_chars(v), "{v:?}");
+            }
         }
     }
 }

@@ -88,6 +88,8 @@ enum Frame {
 
 pub(super) struct Reader<'a> {
     src: &'a [u8],
+    /// `src` as text, when the caller knows it is UTF-8.
+    text: Option<&'a str>,
     pos: usize,
     /// YAML line of the current position: Go's re-encoded JSON is one line,
     /// except that every raw U+0085 inside a string is a line break to YAML.
@@ -98,8 +100,17 @@ impl<'a> Reader<'a> {
     pub(super) fn new(src: &'a [u8]) -> Self {
         Reader {
             src,
+            text: None,
             pos: 0,
             line: 0,
+        }
+    }
+
+    /// A reader of text, whose strings need no UTF-8 check.
+    pub(super) fn from_str(text: &'a str) -> Self {
+        Reader {
+            text: Some(text),
+            ..Reader::new(text.as_bytes())
         }
     }
 
@@ -454,7 +465,11 @@ impl<'a> Reader<'a> {
             });
             quiet = b.get(i) == Some(&b'"');
         }
-        let mut escapes = false;
+        // The string decoded so far, from the first escape on; `run` is
+        // where the bytes not yet copied into it start.
+        let mut decoded: Option<Vec<u8>> = None;
+        let mut run = start;
+        let mut bad_escape = false;
         // DEL, non-ASCII or a `\u` escape: needs the YAML checks.
         let mut special = false;
         loop {
@@ -471,11 +486,19 @@ impl<'a> Reader<'a> {
                 0 => i += 1,
                 1 => break,
                 2 => {
-                    escapes = true;
                     // Only `\u` escapes can make characters the YAML re-read
                     // checks; the others are ASCII.
                     special |= b.get(i + 1) == Some(&b'u');
-                    i += 2;
+                    let out =
+                        decoded.get_or_insert_with(|| Vec::with_capacity(2 * (i - start) + 16));
+                    out.extend_from_slice(&b[run..i]);
+                    // A bad escape is reported once the string's end is found
+                    // (a control character or the end of input come first).
+                    i = decode_escape(b, i, out).unwrap_or_else(|| {
+                        bad_escape = true;
+                        i + 2
+                    });
+                    run = i;
                 }
                 3 => {
                     self.pos = i;
@@ -489,8 +512,16 @@ impl<'a> Reader<'a> {
         }
         let body = &b[start..i];
         self.pos = i + 1;
-        let decoded: Cow<'a, str> = if escapes {
-            Cow::Owned(decode_escapes(body).ok_or_else(|| err("invalid escape in JSON string"))?)
+        let escapes = decoded.is_some();
+        let decoded: Cow<'a, str> = if let Some(mut out) = decoded {
+            if bad_escape {
+                return Err(err("invalid escape in JSON string"));
+            }
+            out.extend_from_slice(&b[run..i]);
+            Cow::Owned(String::from_utf8(out).unwrap_or_else(|e| go_lossy_utf8(e.as_bytes())))
+        } else if let Some(text) = self.text.and_then(|t| t.get(start..i)) {
+            // Text known to be UTF-8, cut at its quotes: no check needed.
+            Cow::Borrowed(text)
         } else if special {
             match std::str::from_utf8(body) {
                 Ok(s) => Cow::Borrowed(s),
@@ -677,61 +708,48 @@ fn hex4(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// Decode a JSON string body with escapes, as Go's `encoding/json` does
-/// (lone surrogates become U+FFFD, invalid UTF-8 bytes too).
-fn decode_escapes(body: &[u8]) -> Option<String> {
-    let mut out: Vec<u8> = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        let c = body[i];
-        if c != b'\\' {
-            let next = memchr::memchr(b'\\', &body[i..]).map_or(body.len(), |p| i + p);
-            out.extend_from_slice(&body[i..next]);
-            i = next;
-            continue;
-        }
-        let e = *body.get(i + 1)?;
-        i += 2;
-        let ch = match e {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let u = hex4(&body[i..])?;
-                i += 4;
-                if (0xD800..0xDC00).contains(&u) {
-                    // A high surrogate needs a following \uDC00-\uDFFF.
-                    let low = if body.get(i) == Some(&b'\\') && body.get(i + 1) == Some(&b'u') {
-                        hex4(&body[i + 2..])
-                    } else {
-                        None
-                    };
-                    match low {
-                        Some(l) if (0xDC00..0xE000).contains(&l) => {
-                            i += 6;
-                            char::from_u32(0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00))
-                                .unwrap_or('\u{FFFD}')
-                        }
-                        _ => '\u{FFFD}',
-                    }
+/// Decode the escape at `b[i]` (a backslash) as Go's `encoding/json` does
+/// (a lone surrogate becomes U+FFFD), append it to `out` and return where
+/// the input goes on; `None` for an invalid escape.
+fn decode_escape(b: &[u8], i: usize, out: &mut Vec<u8>) -> Option<usize> {
+    let e = *b.get(i + 1)?;
+    let mut next = i + 2;
+    let ch = match e {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let u = hex4(b.get(next..)?)?;
+            next += 4;
+            if (0xD800..0xDC00).contains(&u) {
+                // A high surrogate needs a following \uDC00-\uDFFF.
+                let low = if b.get(next) == Some(&b'\\') && b.get(next + 1) == Some(&b'u') {
+                    b.get(next + 2..).and_then(hex4)
                 } else {
-                    char::from_u32(u).unwrap_or('\u{FFFD}')
+                    None
+                };
+                match low {
+                    Some(l) if (0xDC00..0xE000).contains(&l) => {
+                        next += 6;
+                        char::from_u32(0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00))
+                            .unwrap_or('\u{FFFD}')
+                    }
+                    _ => '\u{FFFD}',
                 }
+            } else {
+                char::from_u32(u).unwrap_or('\u{FFFD}')
             }
-            _ => return None,
-        };
-        let mut buf = [0u8; 4];
-        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-    }
-    match String::from_utf8(out) {
-        Ok(s) => Some(s),
-        Err(e) => Some(go_lossy_utf8(e.as_bytes())),
-    }
+        }
+        _ => return None,
+    };
+    let mut buf = [0u8; 4];
+    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    Some(next)
 }
 
 /// Whether a map has a key twice.

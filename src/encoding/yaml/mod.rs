@@ -41,7 +41,9 @@ pub fn json_to_yaml(json: &[u8], out: &mut Vec<u8>) -> Result<(), YamlError> {
     // the others (and errors) go through go-yaml's tree.
     let mark = out.len();
     let mut doc = DocWriter::new(out);
-    if doc.json(json) {
+    if let Ok(text) = std::str::from_utf8(json)
+        && doc.json(text)
+    {
         doc.finish();
         return Ok(());
     }
@@ -114,8 +116,8 @@ impl<'o> DocWriter<'o> {
     }
 
     /// A JSON value (e.g. a property value's raw text).
-    pub fn json(&mut self, value: &[u8]) -> bool {
-        json::Reader::new(value)
+    pub fn json(&mut self, value: &str) -> bool {
+        json::Reader::from_str(value)
             .stream_value(&mut self.e, self.under_key)
             .is_some()
     }
