@@ -11,8 +11,8 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::load::{FileStamp, SourceFile};
 use super::model::{BlobRef, DeclarativeConfig, JsonSink, Property};
@@ -216,7 +216,7 @@ pub struct SortedOutput {
     format: Format,
     budget: usize,
     state: Mutex<State>,
-    spill: Mutex<Option<File>>,
+    spill: Mutex<Option<Arc<File>>>,
     spill_len: AtomicU64,
 }
 
@@ -299,17 +299,17 @@ impl SortedOutput {
         };
         if spill_now {
             let offset = self.spill_len.fetch_add(buf.len() as u64, Ordering::SeqCst);
-            {
+            let file = {
+                // Created under the lock; written outside it (write_at
+                // needs no exclusive seek position), so units spill in
+                // parallel.
                 let mut f = self.spill.lock().unwrap_or_else(|e| e.into_inner());
                 if f.is_none() {
-                    *f = Some(tempfile::tempfile()?);
+                    *f = Some(Arc::new(tempfile::tempfile()?));
                 }
-                // write_at needs no exclusive seek position, but the file
-                // handle is created under the lock.
-                f.as_ref()
-                    .map(|f| f.write_all_at(buf, offset))
-                    .transpose()?;
-            }
+                f.clone()
+            };
+            file.map(|f| f.write_all_at(buf, offset)).transpose()?;
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             st.entries
                 .extend(spans.into_iter().map(|(key, start, len)| Entry {
@@ -320,10 +320,11 @@ impl SortedOutput {
                     },
                 }));
         } else {
+            let bytes = buf.to_vec();
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let chunk = st.chunks.len();
-            st.in_memory += buf.len();
-            st.chunks.push(buf.to_vec());
+            st.in_memory += bytes.len();
+            st.chunks.push(bytes);
             st.entries
                 .extend(spans.into_iter().map(|(key, start, len)| Entry {
                     key,

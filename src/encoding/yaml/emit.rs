@@ -31,6 +31,8 @@ enum Style {
 /// The subset of libyaml's scalar analysis that block context needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Analysis {
+    /// Every character is a byte: columns count bytes.
+    ascii: bool,
     multiline: bool,
     block_plain_allowed: bool,
     single_quoted_allowed: bool,
@@ -125,24 +127,52 @@ fn skip_blocks<const MIN: u8, const NO_COLON_HASH: bool>(v: &[u8], i: usize) -> 
     })
 }
 
-/// Port of `yaml_emitter_analyze_scalar` (block-context outcomes only).
-/// `quiet`: the string is ASCII and every byte after the first is known
-/// to be in [`QUIET`], so only the first character can set a flag.
-fn analyze(v: &[u8], quiet: bool) -> Analysis {
+/// What the JSON reader learned about a string while decoding it, which
+/// spares the emitter passes over it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Known {
+    Nothing,
+    /// ASCII, and every byte after the first is in [`QUIET`] (printable,
+    /// not space, ':' or '#'): only the first byte can set a flag.
+    Quiet,
+    /// No line feed.
+    OneLine,
+    /// Printable ASCII and at least one line feed, no other control: a
+    /// literal block unless these say otherwise (a space before or after a
+    /// line feed).
+    Lines {
+        space_break: bool,
+        break_space: bool,
+    },
+}
+
+/// Port of `yaml_emitter_analyze_scalar` (block-context outcomes only),
+/// sped up by what is `known` of the string.
+fn analyze(v: &[u8], known: Known) -> Analysis {
     if v.is_empty() {
         return Analysis {
+            ascii: true,
             multiline: false,
             block_plain_allowed: true,
             single_quoted_allowed: true,
             block_allowed: false,
         };
     }
-    let flags = if quiet {
-        quiet_flags(v)
-    } else {
-        analyze_ascii(v).unwrap_or_else(|| analyze_chars(v))
+    let (flags, ascii) = match known {
+        Known::Quiet => (quiet_flags(v), true),
+        Known::Lines {
+            space_break,
+            break_space,
+        } => (lines_flags(v, space_break, break_space), true),
+        Known::Nothing | Known::OneLine => match analyze_ascii(v) {
+            Some(flags) => (flags, true),
+            None => (analyze_chars(v), false),
+        },
     };
-    flags.outcome()
+    Analysis {
+        ascii,
+        ..flags.outcome()
+    }
 }
 
 /// What the scalar analysis finds in a string, before it decides.
@@ -162,6 +192,7 @@ struct Flags {
 impl Flags {
     fn outcome(self) -> Analysis {
         let mut a = Analysis {
+            ascii: false,
             multiline: self.line_breaks,
             block_plain_allowed: true,
             single_quoted_allowed: true,
@@ -219,6 +250,22 @@ fn quiet_flags(v: &[u8]) -> Flags {
         block_indicators,
         leading_space: first == b' ',
         trailing_space: first == b' ' && n == 1,
+        ..Flags::default()
+    }
+}
+
+/// [`analyze_chars`] for a string [`Known::Lines`]. Its line breaks already
+/// rule out a plain scalar, which is all block indicators decide.
+fn lines_flags(v: &[u8], space_break: bool, break_space: bool) -> Flags {
+    let (first, last) = (v[0], v[v.len() - 1]);
+    Flags {
+        line_breaks: true,
+        leading_space: first == b' ',
+        leading_break: first == b'\n',
+        trailing_space: last == b' ',
+        trailing_break: last == b'\n',
+        space_break,
+        break_space,
         ..Flags::default()
     }
 }
@@ -400,10 +447,16 @@ fn char_count(b: &[u8]) -> usize {
 }
 
 /// Requested style for a string (go-yaml encode.go `stringv`). A quiet
-/// string (see [`Emitter::string`]) has no line break and no ':' after its
-/// first byte, so it cannot be a base-60 float either.
-fn string_style(s: &str, quiet: bool) -> Style {
-    if !quiet && s.contains('\n') {
+/// string has no ':' after its first byte, so it cannot be a base-60 float
+/// either.
+fn string_style(s: &str, known: Known) -> Style {
+    let quiet = known == Known::Quiet;
+    let lines = match known {
+        Known::Quiet | Known::OneLine => false,
+        Known::Lines { .. } => true,
+        Known::Nothing => s.contains('\n'),
+    };
+    if lines {
         Style::Literal
     } else if resolve_plain(s).0 == Tag::Str && (quiet || !is_base60_float(s)) {
         Style::Plain
@@ -481,7 +534,7 @@ impl Emitter<'_> {
                         self.end_collection();
                         continue;
                     }
-                    self.key(&entries[i].0, false);
+                    self.key(&entries[i].0, Known::Nothing);
                     tasks.push(Task::MapNext(entries, i + 1));
                     tasks.push(Task::Node(&entries[i].1, true));
                 }
@@ -512,13 +565,13 @@ impl Emitter<'_> {
         self.write_indicator(b"-", true, false, true);
     }
 
-    /// The next mapping entry starts with `key`; `quiet` as for
-    /// [`Emitter::string`].
-    pub(super) fn key(&mut self, key: &str, quiet: bool) {
+    /// The next mapping entry starts with `key`, of which `known` is known.
+    pub(super) fn key(&mut self, key: &str, known: Known) {
         self.write_indent();
         let v = key.as_bytes();
-        let an = analyze(v, quiet);
-        let style = string_style(key, quiet);
+        let an = analyze(v, known);
+        let style = string_style(key, known);
+        let quiet = known == Known::Quiet;
         // check_simple_key: single line and at most 128 bytes.
         if !an.multiline && v.len() <= 128 {
             self.emit_scalar(v, style, &an, true, quiet);
@@ -531,13 +584,12 @@ impl Emitter<'_> {
         }
     }
 
-    /// A string scalar. `quiet`: the string is ASCII and every byte after
-    /// the first is printable other than space, ':' and '#', which settles
-    /// most of the analysis without reading the string again.
-    pub(super) fn string(&mut self, s: &str, quiet: bool) {
+    /// A string scalar, of which `known` is known.
+    pub(super) fn string(&mut self, s: &str, known: Known) {
         let v = s.as_bytes();
-        let an = analyze(v, quiet);
-        self.emit_scalar(v, string_style(s, quiet), &an, false, quiet);
+        let an = analyze(v, known);
+        let quiet = known == Known::Quiet;
+        self.emit_scalar(v, string_style(s, known), &an, false, quiet);
     }
 
     /// An empty sequence (`[]`) or mapping (`{}`): libyaml switches to
@@ -640,8 +692,8 @@ impl Emitter<'_> {
                 buf[..n].copy_from_slice(&s.as_bytes()[..n]);
                 &buf[..n]
             }
-            Node::NumStr(s) => return self.string(s, false),
-            Node::Str(s) => return self.string(s, false),
+            Node::NumStr(s) => return self.string(s, Known::Nothing),
+            Node::Str(s) => return self.string(s, Known::Nothing),
             Node::Seq(_) | Node::Map(_) => return,
         };
         // Numbers, bools and null are always plain-safe in block context.
@@ -692,6 +744,7 @@ impl Emitter<'_> {
             Style::Plain => self.write_plain(v, allow_breaks),
             Style::Single => self.write_single(v, allow_breaks),
             Style::Double => self.write_double(v, allow_breaks),
+            Style::Literal if an.ascii => self.write_literal_ascii(v),
             Style::Literal => self.write_literal(v),
         }
         self.pop_indent();
@@ -922,6 +975,35 @@ impl Emitter<'_> {
         };
         if let Some(c) = chomp {
             self.write_indicator(c, false, false, false);
+        }
+    }
+
+    /// [`Emitter::write_literal`] for ASCII text, whose only line break is
+    /// LF (CR is not printable, so never in a literal): each line is the
+    /// indentation and the line's bytes.
+    fn write_literal_ascii(&mut self, v: &[u8]) {
+        self.write_indicator(b"|", true, false, false);
+        self.write_block_hints(v);
+        self.put_break();
+        self.indention = true;
+        self.whitespace = true;
+        let indent = self.indent.max(0) as usize;
+        let mut i = 0;
+        while i < v.len() {
+            if v[i] == b'\n' {
+                self.out.push(b'\n');
+                self.column = 0;
+                self.indention = true;
+                i += 1;
+                continue;
+            }
+            // A line starts at column 0, after a break.
+            let end = memchr::memchr(b'\n', &v[i..]).map_or(v.len(), |p| i + p);
+            self.out.resize(self.out.len() + indent, b' ');
+            self.out.extend_from_slice(&v[i..end]);
+            self.column = indent + (end - i);
+            self.indention = false;
+            i = end;
         }
     }
 

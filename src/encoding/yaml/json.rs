@@ -22,7 +22,7 @@
 use std::borrow::Cow;
 
 use super::YamlError;
-use super::emit::Emitter;
+use super::emit::{Emitter, Known};
 use super::resolve::{Resolved, resolve_plain};
 use super::sort::{key_less, merge_sort_by};
 
@@ -241,15 +241,15 @@ impl<'a> Reader<'a> {
 
     /// Read `"key" :` (whitespace allowed) and apply the YAML simple-key rules.
     fn read_key(&mut self) -> Result<Cow<'a, str>, YamlError> {
-        self.read_key_quiet::<false>().map(|(k, _)| k)
+        self.read_key_known::<false>().map(|(k, _)| k)
     }
 
-    fn read_key_quiet<const QUIET: bool>(&mut self) -> Result<(Cow<'a, str>, bool), YamlError> {
+    fn read_key_known<const LEARN: bool>(&mut self) -> Result<(Cow<'a, str>, Known), YamlError> {
         self.skip_ws();
         if self.src.get(self.pos) != Some(&b'"') {
             return Err(self.syntax("looking for beginning of object key string"));
         }
-        let key = self.scan_string::<QUIET>(true)?;
+        let key = self.scan_string::<LEARN>(true)?;
         self.skip_ws();
         if self.src.get(self.pos) != Some(&b':') {
             return Err(self.syntax("after object key"));
@@ -300,8 +300,8 @@ impl<'a> Reader<'a> {
                     }
                 }
                 b'"' => {
-                    let (s, quiet) = self.read_string_quiet(false).ok()?;
-                    e.string(&s, quiet);
+                    let (s, known) = self.read_string_known(false).ok()?;
+                    e.string(&s, known);
                 }
                 b't' => e.scalar(&self.literal(b"true", Node::Bool(true)).ok()?),
                 b'f' => e.scalar(&self.literal(b"false", Node::Bool(false)).ok()?),
@@ -359,7 +359,7 @@ impl<'a> Reader<'a> {
         stack: &mut [Frame],
         keys: &mut Vec<Cow<'a, str>>,
     ) -> Option<()> {
-        let (key, quiet) = self.read_key_quiet::<true>().ok()?;
+        let (key, known) = self.read_key_known::<true>().ok()?;
         let Some(Frame::Map { start, unusual }) = stack.last_mut() else {
             return None;
         };
@@ -372,7 +372,7 @@ impl<'a> Reader<'a> {
         if !key.is_ascii() || key.bytes().any(|c| c.is_ascii_digit()) {
             *unusual = true;
         }
-        e.key(&key, quiet);
+        e.key(&key, known);
         keys.push(key);
         Some(())
     }
@@ -436,25 +436,24 @@ impl<'a> Reader<'a> {
         self.scan_string::<false>(is_key).map(|(s, _)| s)
     }
 
-    /// [`Reader::read_string`], also telling whether the string is quiet
-    /// (ASCII, written without escapes, and every byte after the first
-    /// printable other than space, ':' and '#'; see `Emitter::string`).
-    pub(super) fn read_string_quiet(
+    /// [`Reader::read_string`], also telling what the scan learned about
+    /// the string for the emitter.
+    pub(super) fn read_string_known(
         &mut self,
         is_key: bool,
-    ) -> Result<(Cow<'a, str>, bool), YamlError> {
+    ) -> Result<(Cow<'a, str>, Known), YamlError> {
         self.scan_string::<true>(is_key)
     }
 
-    fn scan_string<const QUIET: bool>(
+    fn scan_string<const LEARN: bool>(
         &mut self,
         is_key: bool,
-    ) -> Result<(Cow<'a, str>, bool), YamlError> {
+    ) -> Result<(Cow<'a, str>, Known), YamlError> {
         let start = self.pos + 1;
         let mut i = start;
         let b = self.src;
         let mut quiet = false;
-        if QUIET {
+        if LEARN {
             // The first byte may be any plain one; the rest must be quiet,
             // and the scan reaches the closing quote only if they are.
             if b.get(i).is_some_and(|&c| CLASS[c as usize] == 0) {
@@ -470,6 +469,10 @@ impl<'a> Reader<'a> {
         let mut decoded: Option<Vec<u8>> = None;
         let mut run = start;
         let mut bad_escape = false;
+        // Escapes other than `\"`, `\\`, `\/` and `\n` met; line feeds met,
+        // and whether one had a space just before or after it.
+        let mut other_escapes = false;
+        let (mut line_feeds, mut space_break, mut break_space) = (false, false, false);
         // DEL, non-ASCII or a `\u` escape: needs the YAML checks.
         let mut special = false;
         loop {
@@ -492,12 +495,31 @@ impl<'a> Reader<'a> {
                     let out =
                         decoded.get_or_insert_with(|| Vec::with_capacity(2 * (i - start) + 16));
                     out.extend_from_slice(&b[run..i]);
-                    // A bad escape is reported once the string's end is found
-                    // (a control character or the end of input come first).
-                    i = decode_escape(b, i, out).unwrap_or_else(|| {
-                        bad_escape = true;
-                        i + 2
-                    });
+                    let simple = match b.get(i + 1) {
+                        Some(&e @ (b'"' | b'\\' | b'/')) => e,
+                        Some(b'n') => b'\n',
+                        Some(b't') => b'\t',
+                        _ => 0,
+                    };
+                    if simple == b'\n' {
+                        line_feeds = true;
+                        space_break |= out.last() == Some(&b' ');
+                        break_space |= b.get(i + 2) == Some(&b' ');
+                    }
+                    if simple != 0 {
+                        other_escapes |= simple == b'\t';
+                        out.push(simple);
+                        i += 2;
+                    } else {
+                        other_escapes = true;
+                        // A bad escape is reported once the string's end is
+                        // found (a control character or the end of input
+                        // come first).
+                        i = decode_escape(b, i, out).unwrap_or_else(|| {
+                            bad_escape = true;
+                            i + 2
+                        });
+                    }
                     run = i;
                 }
                 3 => {
@@ -535,9 +557,21 @@ impl<'a> Reader<'a> {
             check_key(&decoded, self.line)?;
         }
         if special {
-            return Ok((self.yaml_reread(decoded, is_key)?, false));
+            return Ok((self.yaml_reread(decoded, is_key)?, Known::Nothing));
         }
-        Ok((decoded, quiet && !escapes))
+        let known = if quiet && !escapes {
+            Known::Quiet
+        } else if !line_feeds {
+            Known::OneLine
+        } else if !other_escapes {
+            Known::Lines {
+                space_break,
+                break_space,
+            }
+        } else {
+            Known::Nothing
+        };
+        Ok((decoded, known))
     }
 
     /// Apply go-yaml's reader and double-quoted scanner to Go's encoding of

@@ -93,7 +93,7 @@ impl<'o> DocWriter<'o> {
     /// The next entry of the innermost mapping: `key` must be printable
     /// ASCII and sort after the previous key.
     pub fn key(&mut self, key: &str) {
-        self.e.key(key, false);
+        self.e.key(key, emit::Known::Nothing);
         self.under_key = true;
     }
 
@@ -111,7 +111,7 @@ impl<'o> DocWriter<'o> {
         if s.bytes().any(|c| matches!(c, 0x7F | 0xC2 | 0xEF)) {
             return false;
         }
-        self.e.string(s, false);
+        self.e.string(s, emit::Known::Nothing);
         true
     }
 
@@ -395,6 +395,134 @@ mod tests {
             let mut out = Vec::new();
             let _ = json_to_yaml(text.as_bytes(), &mut out);
         }
+    }
+
+    /// A random JSON text for the streaming test: maps (keys sorted as
+    /// go-yaml sorts them most of the time, so that most documents stream),
+    /// arrays and strings made of the pieces that steer the writer.
+    fn random_json(rng: &mut Rng, depth: usize, out: &mut String) {
+        const PIECES: &[&str] = &[
+            "a",
+            "Zz",
+            "09",
+            "x/y=",
+            " ",
+            "  ",
+            ":",
+            ": ",
+            "#",
+            " #",
+            "-",
+            "?",
+            "'",
+            "\\\"",
+            "\\\\",
+            "\\n",
+            "\\n ",
+            " \\n",
+            "\\t",
+            "\\r",
+            "\\u0085",
+            "\\u00e9",
+            "é",
+            "\\u2028",
+            "---",
+            "...",
+            "yes",
+            "1.5",
+            "0x1F",
+            "~",
+            "null",
+            "|",
+            "{",
+            "[",
+            "a long run of words that goes on past the eighty columns where go-yaml folds",
+        ];
+        match if depth > 3 {
+            rng.below(3)
+        } else {
+            rng.below(6)
+        } {
+            0 => {
+                out.push('"');
+                for _ in 0..rng.below(6) {
+                    out.push_str(PIECES[rng.below(PIECES.len())]);
+                }
+                out.push('"');
+            }
+            1 => out.push_str(["1", "-2.5", "1e400", "true", "null", "0"][rng.below(6)]),
+            2 => out.push_str(["[]", "{}"][rng.below(2)]),
+            3 => {
+                out.push('[');
+                for k in 0..1 + rng.below(3) {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    random_json(rng, depth + 1, out);
+                }
+                out.push(']');
+            }
+            _ => {
+                let mut keys: Vec<String> = (0..1 + rng.below(4))
+                    .map(|_| {
+                        let mut k = String::new();
+                        for _ in 0..1 + rng.below(2) {
+                            k.push_str(PIECES[rng.below(PIECES.len())]);
+                        }
+                        k
+                    })
+                    .collect();
+                if rng.below(4) > 0 {
+                    keys.sort();
+                }
+                out.push('{');
+                for (n, k) in keys.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    out.push('"');
+                    out.push_str(k);
+                    out.push_str("\":");
+                    random_json(rng, depth + 1, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// Writing a document as it is read gives the tree's bytes exactly
+    /// whenever it does not decline (keys out of order or repeated, text
+    /// the YAML re-read changes or rejects), and most documents stream.
+    #[test]
+    fn streaming_writes_what_the_tree_writes() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut streamed, mut declined) = (0, 0);
+        for _ in 0..30_000 {
+            let mut json = String::new();
+            random_json(&mut rng, 0, &mut json);
+            let mut tree = Vec::new();
+            let tree_result = json::Reader::new(json.as_bytes())
+                .read_document()
+                .map(|root| emit::emit_document(&root, &mut tree));
+            let mut out = Vec::new();
+            let mut doc = DocWriter::new(&mut out);
+            if doc.json(&json) {
+                doc.finish();
+                streamed += 1;
+                assert!(tree_result.is_ok(), "{json}");
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&tree),
+                    "{json}"
+                );
+            } else {
+                declined += 1;
+            }
+        }
+        assert!(
+            streamed > 15_000 && declined > 1_000,
+            "{streamed} {declined}"
+        );
     }
 
     #[test]
