@@ -3,7 +3,7 @@
 //! Go's order. Go stops at the first failure; with `all` we record it, skip
 //! only what cannot be placed, and go on.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use semver::Version;
 
@@ -273,6 +273,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
     // checked. With `all`, every channel is (see below).
     let mut waiting: BTreeMap<String, (BTreeSet<String>, Option<Location>)> = BTreeMap::new();
     let mut waiting_all: Vec<(String, BTreeSet<String>, Option<Location>)> = Vec::new();
+    // Which of `waiting_all` are each package's channels.
+    let mut waiting_of: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, c) in cfg.channels.iter().enumerate() {
         let loc = at(&sources.channels, i);
         let Some(pkg) = model.packages.get_mut(&c.package) else {
@@ -335,6 +337,10 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
         }
         pkg.channels.insert(c.name.clone(), ch);
         waiting.insert(c.package.clone(), (names.clone(), loc.clone()));
+        waiting_of
+            .entry(c.package.as_str())
+            .or_default()
+            .push(waiting_all.len());
         waiting_all.push((c.package.clone(), names, loc.clone()));
         if let Some(entry) = duplicate {
             fail!(
@@ -461,10 +467,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 ),
             }
         }
-        for (pkg, names, _) in waiting_all.iter_mut() {
-            if *pkg == b.package {
-                names.remove(b.name);
-            }
+        for &k in waiting_of.get(b.package).into_iter().flatten() {
+            waiting_all[k].1.remove(b.name);
         }
         if let Some((names, _)) = waiting.get_mut(b.package) {
             names.remove(b.name);

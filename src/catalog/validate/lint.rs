@@ -22,6 +22,8 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rayon::prelude::*;
+
 use semver::Version;
 use serde::Deserialize;
 
@@ -136,14 +138,22 @@ pub fn lint(cfg: &DeclarativeConfig, sources: &SourceMap, model: &Model) -> Vec<
         }
     }
 
-    for pkg in model.packages.values() {
-        let facts_of = |name: &str| {
-            by_name
-                .get(&(pkg.name.as_str(), name))
-                .map(|&i| all_facts[i])
-        };
-        package_lints(pkg, &facts_of, &mut out);
-    }
+    // Package by package in parallel, the findings kept in package order.
+    let packages: Vec<&MPackage> = model.packages.values().collect();
+    let per_package: Vec<Vec<Diagnostic>> = packages
+        .par_iter()
+        .map(|pkg| {
+            let facts_of = |name: &str| {
+                by_name
+                    .get(&(pkg.name.as_str(), name))
+                    .map(|&i| all_facts[i])
+            };
+            let mut found = Vec::new();
+            package_lints(pkg, &facts_of, &mut found);
+            found
+        })
+        .collect();
+    out.extend(per_package.into_iter().flatten());
 
     dependencies(cfg, sources, model, &mut out);
     mixed_metadata(cfg, sources, &all_facts, &mut out);
@@ -355,21 +365,24 @@ fn dependencies(
     model: &Model,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut provided: HashSet<Gvk> = HashSet::new();
-    let mut any_required = false;
-    for b in &cfg.bundles {
-        for p in &b.properties {
-            if p.typ == PROP_GVK
-                && let Ok(g) = serde_json::from_str::<Gvk>(&p.value)
-            {
-                provided.insert(g);
-            }
-            any_required |= p.typ == PROP_GVK_REQUIRED || p.typ == PROP_PACKAGE_REQUIRED;
-        }
-    }
+    let any_required = cfg.bundles.iter().any(|b| {
+        b.properties
+            .iter()
+            .any(|p| p.typ == PROP_GVK_REQUIRED || p.typ == PROP_PACKAGE_REQUIRED)
+    });
     if !any_required {
         return;
     }
+    let provided: HashSet<Gvk> = cfg
+        .bundles
+        .par_iter()
+        .flat_map_iter(|b| {
+            b.properties
+                .iter()
+                .filter(|p| p.typ == PROP_GVK)
+                .filter_map(|p| serde_json::from_str::<Gvk>(&p.value).ok())
+        })
+        .collect();
     let mut versions: BTreeMap<&str, Vec<&Version>> = BTreeMap::new();
     for pkg in model.packages.values() {
         versions.insert(
