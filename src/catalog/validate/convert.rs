@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use rayon::prelude::*;
 use semver::Version;
 
 use super::Diagnostic;
@@ -190,11 +191,17 @@ pub struct Parts<'a> {
 /// The properties of every bundle, parsed in parallel (input of
 /// [`BundleInput::of`]).
 pub fn parse_all_properties(cfg: &DeclarativeConfig) -> Vec<(ParsedProps, Option<String>)> {
-    use rayon::prelude::*;
     cfg.bundles
         .par_iter()
         .map(|b| parse_properties(&b.properties))
         .collect()
+}
+
+/// Why a bundle's image references do not parse: its own image, and its
+/// related images by position.
+struct ImageErrors {
+    image: Option<String>,
+    related: Vec<(usize, String)>,
 }
 
 /// Build the model of a whole catalog (see [`convert_parts`]).
@@ -354,6 +361,22 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
         }
     }
 
+    // Image references are parsed up front, in parallel: each bundle's own
+    // image and its related images, the errors kept by position.
+    let image_errors: Vec<ImageErrors> = cfg
+        .bundles
+        .par_iter()
+        .map(|b| {
+            let parse = |image: &str| crate::image::reference::parse_normalized_named(image).err();
+            ImageErrors {
+                image: (!b.image.is_empty()).then(|| parse(b.image)).flatten(),
+                related: (b.related_images.iter().enumerate())
+                    .filter(|(_, r)| !r.image.is_empty())
+                    .filter_map(|(j, r)| parse(&r.image).map(|e| (j, e)))
+                    .collect(),
+            }
+        })
+        .collect();
     let mut package_bundles: HashSet<(&str, &str)> = HashSet::new();
     for (i, b) in cfg.bundles.iter().enumerate() {
         let props = b.props;
@@ -418,9 +441,7 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 q(&pp.package_name)
             );
         }
-        if !b.image.is_empty()
-            && let Err(e) = crate::image::reference::parse_normalized_named(b.image)
-        {
+        if let Some(e) = &image_errors[i].image {
             fail!(
                 "image-reference",
                 loc.clone(),
@@ -430,20 +451,15 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 q(b.image)
             );
         }
-        for (j, r) in b.related_images.iter().enumerate() {
-            if r.image.is_empty() {
-                continue;
-            }
-            if let Err(e) = crate::image::reference::parse_normalized_named(&r.image) {
-                fail!(
-                    "image-reference",
-                    loc.clone(),
-                    "package {} bundle {} relatedImages[{j}].image: invalid image pull spec {}: {e}",
-                    q(b.package),
-                    q(b.name),
-                    q(&r.image)
-                );
-            }
+        for (j, e) in &image_errors[i].related {
+            fail!(
+                "image-reference",
+                loc.clone(),
+                "package {} bundle {} relatedImages[{j}].image: invalid image pull spec {}: {e}",
+                q(b.package),
+                q(b.name),
+                q(&b.related_images[*j].image)
+            );
         }
         if let Some(pp) = props.packages.first().filter(|_| props.packages.len() == 1) {
             match parse_version(&pp.version) {
