@@ -431,7 +431,7 @@ fn analyze_ascii(v: &[u8]) -> Option<Flags> {
             }
         }
         i = crate::encoding::json::skip_plain(v, i + 1, |c| {
-            (c < 0x20) | (c >= 0x7F) | (c == b':') | (c == b'#')
+            !(0x20..0x7F).contains(&c) | (c == b':') | (c == b'#')
         });
     }
     Some(f)
@@ -836,7 +836,7 @@ impl Emitter<'_> {
                     // A run of ASCII characters other than space, quote and
                     // line breaks.
                     let end = crate::encoding::json::skip_plain(v, i + 1, |c| {
-                        (c == b' ') | (c == b'\'') | (c < 0x20) | (c >= 0x80)
+                        (c == b' ') | (c == b'\'') | !(0x20..0x80).contains(&c)
                     });
                     self.out.extend_from_slice(&v[i..end]);
                     self.column += end - i;
@@ -1094,7 +1094,7 @@ mod tests {
                 .map(|j| {
                     let r = x.rotate_left(j as u32 * 5);
                     // Mostly letters, so runs are long enough to skip.
-                    if r % 3 == 0 {
+                    if r.is_multiple_of(3) {
                         ALPHABET[(r >> 8) as usize % k]
                     } else {
                         b'a' + (r % 26) as u8
