@@ -339,6 +339,31 @@ enum BundleField<'a> {
     RelatedImages(&'a [RelatedImage]),
 }
 
+/// A YAML list of two-entry mappings (keys in go-yaml's order), each
+/// value written by `first` and `second`; `false` as soon as one fails.
+fn yaml_pairs<T>(
+    doc: &mut DocWriter<'_>,
+    items: &[T],
+    keys: [&str; 2],
+    first: impl Fn(&mut DocWriter<'_>, &T) -> bool,
+    second: impl Fn(&mut DocWriter<'_>, &T) -> bool,
+) -> bool {
+    doc.begin_seq();
+    let all = items.iter().all(|item| {
+        doc.item();
+        doc.begin_map();
+        doc.key(keys[0]);
+        let ok = first(doc, item) && {
+            doc.key(keys[1]);
+            second(doc, item)
+        };
+        doc.end();
+        ok
+    });
+    doc.end();
+    all
+}
+
 impl BundleField<'_> {
     fn key(&self) -> &'static str {
         match self {
@@ -388,39 +413,21 @@ impl Bundle {
             doc.key(f.key());
             match *f {
                 BundleField::Str(_, v) => doc.string(v),
-                BundleField::Properties(properties) => {
-                    doc.begin_seq();
-                    let all = properties.iter().all(|p| {
-                        doc.item();
-                        doc.begin_map();
-                        doc.key("type");
-                        let value = if p.value.is_empty() { "null" } else { &p.value };
-                        let ok = doc.string(&p.typ) && {
-                            doc.key("value");
-                            doc.json(value)
-                        };
-                        doc.end();
-                        ok
-                    });
-                    doc.end();
-                    all
-                }
-                BundleField::RelatedImages(related) => {
-                    doc.begin_seq();
-                    let all = related.iter().all(|r| {
-                        doc.item();
-                        doc.begin_map();
-                        doc.key("image");
-                        let ok = doc.string(&r.image) && {
-                            doc.key("name");
-                            doc.string(&r.name)
-                        };
-                        doc.end();
-                        ok
-                    });
-                    doc.end();
-                    all
-                }
+                // A missing value is Go's nil json.RawMessage: `null`.
+                BundleField::Properties(properties) => yaml_pairs(
+                    &mut doc,
+                    properties,
+                    ["type", "value"],
+                    |doc, p| doc.string(&p.typ),
+                    |doc, p| doc.json(if p.value.is_empty() { "null" } else { &p.value }),
+                ),
+                BundleField::RelatedImages(related) => yaml_pairs(
+                    &mut doc,
+                    related,
+                    ["image", "name"],
+                    |doc, r| doc.string(&r.image),
+                    |doc, r| doc.string(&r.name),
+                ),
             }
         });
         if written {

@@ -220,32 +220,25 @@ impl Flags {
     }
 }
 
+/// Whether a non-empty scalar starts with an indicator character (the
+/// analysis' rule for the first character; '?', ':' and '-' only when a
+/// blank or the end follows).
+fn starts_with_indicator(v: &[u8]) -> bool {
+    match v[0] {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => true,
+        b'?' | b':' | b'-' => v.len() == 1 || matches!(v[1], b' ' | b'\t'),
+        _ => false,
+    }
+}
+
 /// [`analyze_chars`] for a quiet string: its bytes are printable ASCII,
 /// and after the first none is a space, ':' or '#'.
 fn quiet_flags(v: &[u8]) -> Flags {
     let n = v.len();
     let first = v[0];
-    let block_indicators = v.starts_with(b"---")
-        || v.starts_with(b"...")
-        || matches!(
-            first,
-            b'#' | b','
-                | b'['
-                | b']'
-                | b'{'
-                | b'}'
-                | b'&'
-                | b'*'
-                | b'!'
-                | b'|'
-                | b'>'
-                | b'\''
-                | b'"'
-                | b'%'
-                | b'@'
-                | b'`'
-        )
-        || (matches!(first, b'?' | b':' | b'-') && n == 1);
+    let block_indicators =
+        v.starts_with(b"---") || v.starts_with(b"...") || starts_with_indicator(v);
     Flags {
         block_indicators,
         leading_space: first == b' ',
@@ -320,12 +313,7 @@ fn analyze_chars(v: &[u8]) -> Flags {
         let w = width(c);
         let followed_by_ws = i + w >= n || is_blank(v, i + w);
         if i == 0 {
-            match c {
-                b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>'
-                | b'\'' | b'"' | b'%' | b'@' | b'`' => block_indicators = true,
-                b'?' | b':' | b'-' if followed_by_ws => block_indicators = true,
-                _ => {}
-            }
+            block_indicators |= starts_with_indicator(v);
         } else {
             match c {
                 b':' if followed_by_ws => block_indicators = true,
@@ -398,14 +386,7 @@ fn analyze_ascii(v: &[u8]) -> Option<Flags> {
         trailing_break: is_break(last),
         ..Flags::default()
     };
-    match first {
-        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-        | b'"' | b'%' | b'@' | b'`' => f.block_indicators = true,
-        b'?' | b':' | b'-' if n == 1 || matches!(v[1], b' ' | b'\t') => {
-            f.block_indicators = true;
-        }
-        _ => {}
-    }
+    f.block_indicators |= starts_with_indicator(v);
     let mut i = 0;
     while i < n {
         let c = v[i];
@@ -697,6 +678,11 @@ impl Emitter<'_> {
             Node::Seq(_) | Node::Map(_) => return,
         };
         // Numbers, bools and null are always plain-safe in block context.
+        self.write_plain_word(text);
+    }
+
+    /// A plain scalar of printable ASCII without spaces: nothing to fold.
+    fn write_plain_word(&mut self, text: &[u8]) {
         if !self.whitespace {
             self.put(b' ');
         }
@@ -732,15 +718,7 @@ impl Emitter<'_> {
         let allow_breaks = !simple_key;
         match style {
             // A quiet plain scalar has no space or break to fold at.
-            Style::Plain if quiet => {
-                if !self.whitespace {
-                    self.put(b' ');
-                }
-                self.out.extend_from_slice(v);
-                self.column += v.len();
-                self.whitespace = false;
-                self.indention = false;
-            }
+            Style::Plain if quiet => self.write_plain_word(v),
             Style::Plain => self.write_plain(v, allow_breaks),
             Style::Single => self.write_single(v, allow_breaks),
             Style::Double => self.write_double(v, allow_breaks),
