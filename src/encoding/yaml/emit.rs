@@ -960,11 +960,7 @@ impl Emitter<'_> {
     /// LF (CR is not printable, so never in a literal): each line is the
     /// indentation and the line's bytes.
     fn write_literal_ascii(&mut self, v: &[u8]) {
-        self.write_indicator(b"|", true, false, false);
-        self.write_block_hints(v);
-        self.put_break();
-        self.indention = true;
-        self.whitespace = true;
+        self.literal_header(v);
         let indent = self.indent.max(0) as usize;
         let mut i = 0;
         while i < v.len() {
@@ -985,12 +981,17 @@ impl Emitter<'_> {
         }
     }
 
-    fn write_literal(&mut self, v: &[u8]) {
+    /// `|` with its hints, then the first line starts.
+    fn literal_header(&mut self, v: &[u8]) {
         self.write_indicator(b"|", true, false, false);
         self.write_block_hints(v);
         self.put_break();
         self.indention = true;
         self.whitespace = true;
+    }
+
+    fn write_literal(&mut self, v: &[u8]) {
+        self.literal_header(v);
         let mut breaks = true;
         let mut i = 0;
         while i < v.len() {
