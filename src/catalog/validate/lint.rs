@@ -373,6 +373,9 @@ fn dependencies(
     if !any_required {
         return;
     }
+    // Sets per thread, merged: most bundles provide what others do, so a
+    // set keeps memory to the distinct GVKs (collecting them all first
+    // would not).
     let provided: HashSet<Gvk> = cfg
         .bundles
         .par_iter()
@@ -382,7 +385,14 @@ fn dependencies(
                 .filter(|p| p.typ == PROP_GVK)
                 .filter_map(|p| serde_json::from_str::<Gvk>(&p.value).ok())
         })
-        .collect();
+        .fold(HashSet::new, |mut set, g| {
+            set.insert(g);
+            set
+        })
+        .reduce(HashSet::new, |mut a, b| {
+            a.extend(b);
+            a
+        });
     let mut versions: BTreeMap<&str, Vec<&Version>> = BTreeMap::new();
     for pkg in model.packages.values() {
         versions.insert(
