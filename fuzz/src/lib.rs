@@ -249,16 +249,20 @@ pub mod fbc_yaml {
 /// The YAML scanner, parser and emitter: what parses must emit, and the
 /// emitted text must parse back to the same value.
 pub mod yaml_roundtrip {
-    use opm::encoding::yaml::{json_to_yaml, yaml_to_value};
+    use opm::encoding::yaml::{json_to_yaml, json_to_yaml_via_tree, yaml_to_value};
 
     pub fn run(data: &[u8]) {
         let Ok(text) = std::str::from_utf8(data) else {
             return;
         };
+        // The streaming writer (taken when the keys are in go-yaml's
+        // order) writes what the tree writes, for the input as JSON too.
+        differential(data);
         let Ok(value) = yaml_to_value(text) else {
             return;
         };
         let json = serde_json::to_vec(&value).expect("a parsed value encodes");
+        differential(&json);
         let mut yaml = Vec::new();
         if let Err(e) = json_to_yaml(&json, &mut yaml) {
             // Go's JSONToYAML reads JSON with the YAML parser, which refuses
@@ -278,6 +282,19 @@ pub mod yaml_roundtrip {
         assert!(
             same(&back, &value),
             "YAML round trip changed the value:\n{yaml}\n{back:?}\n{value:?}"
+        );
+    }
+
+    fn differential(json: &[u8]) {
+        let (mut streamed, mut tree) = (Vec::new(), Vec::new());
+        let a = json_to_yaml(json, &mut streamed).map_err(|e| e.to_string());
+        let b = json_to_yaml_via_tree(json, &mut tree).map_err(|e| e.to_string());
+        assert_eq!(a, b, "streaming and tree disagree on the result");
+        assert!(
+            streamed == tree,
+            "streaming and tree write different YAML:\n{}\n---\n{}",
+            String::from_utf8_lossy(&streamed),
+            String::from_utf8_lossy(&tree)
         );
     }
 

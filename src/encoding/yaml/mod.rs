@@ -48,6 +48,13 @@ pub fn json_to_yaml(json: &[u8], out: &mut Vec<u8>) -> Result<(), YamlError> {
         return Ok(());
     }
     out.truncate(mark);
+    json_to_yaml_via_tree(json, out)
+}
+
+/// [`json_to_yaml`] through go-yaml's value tree only, never streaming:
+/// the reference the streaming writer is checked against (tests, fuzzing).
+#[doc(hidden)]
+pub fn json_to_yaml_via_tree(json: &[u8], out: &mut Vec<u8>) -> Result<(), YamlError> {
     let root = json::Reader::new(json).read_document()?;
     emit::emit_document(&root, out);
     Ok(())
@@ -501,9 +508,7 @@ mod tests {
             let mut json = String::new();
             random_json(&mut rng, 0, &mut json);
             let mut tree = Vec::new();
-            let tree_result = json::Reader::new(json.as_bytes())
-                .read_document()
-                .map(|root| emit::emit_document(&root, &mut tree));
+            let tree_result = json_to_yaml_via_tree(json.as_bytes(), &mut tree);
             let mut out = Vec::new();
             let mut doc = DocWriter::new(&mut out);
             if doc.json(&json) {
