@@ -31,6 +31,18 @@ pub struct Property {
     pub origin: ValueOrigin,
 }
 
+impl Property {
+    /// The value as Go marshals it: a missing value is Go's nil
+    /// `json.RawMessage`, written `null` (nothing would be invalid JSON).
+    pub fn json_value(&self) -> &str {
+        if self.value.is_empty() {
+            "null"
+        } else {
+            &self.value
+        }
+    }
+}
+
 /// A property value's text in the file it was read from, when that text
 /// is exactly the value indented as a bundle property's value is
 /// (`"value": ` at depth 3): the file offset and length of the text, and
@@ -236,18 +248,37 @@ fn properties_field(out: &mut Vec<u8>, first: &mut bool, props: &[Property]) {
         return;
     }
     key(out, first, "properties");
+    compact_pairs(
+        out,
+        props,
+        ["type", "value"],
+        |out, p| write_string(&p.typ, out),
+        |out, p| out.extend_from_slice(p.json_value().as_bytes()),
+    );
+}
+
+/// A compact list of objects of two fields, `keys`, whose values `first`
+/// and `second` write (the compact twin of [`object_list`]).
+fn compact_pairs<T>(
+    out: &mut Vec<u8>,
+    items: &[T],
+    [a, b]: [&str; 2],
+    first: impl Fn(&mut Vec<u8>, &T),
+    second: impl Fn(&mut Vec<u8>, &T),
+) {
     out.push(b'[');
-    for (i, p) in props.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(b"{\"type\":");
-        write_string(&p.typ, out);
-        out.extend_from_slice(b",\"value\":");
-        // A missing value is Go's nil json.RawMessage, which marshals as
-        // `null` (writing nothing would make invalid JSON).
-        let value = if p.value.is_empty() { "null" } else { &p.value };
-        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"{\"");
+        out.extend_from_slice(a.as_bytes());
+        out.extend_from_slice(b"\":");
+        first(out, item);
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(b.as_bytes());
+        out.extend_from_slice(b"\":");
+        second(out, item);
         out.push(b'}');
     }
     out.push(b']');
@@ -413,13 +444,12 @@ impl Bundle {
             doc.key(f.key());
             match *f {
                 BundleField::Str(_, v) => doc.string(v),
-                // A missing value is Go's nil json.RawMessage: `null`.
                 BundleField::Properties(properties) => yaml_pairs(
                     &mut doc,
                     properties,
                     ["type", "value"],
                     |doc, p| doc.string(&p.typ),
-                    |doc, p| doc.json(if p.value.is_empty() { "null" } else { &p.value }),
+                    |doc, p| doc.json(p.json_value()),
                 ),
                 BundleField::RelatedImages(related) => yaml_pairs(
                     &mut doc,
@@ -448,18 +478,13 @@ impl Bundle {
                 BundleField::Properties(p) => properties_field(out, first, p),
                 BundleField::RelatedImages(related) => {
                     key(out, first, "relatedImages");
-                    out.push(b'[');
-                    for (i, r) in related.iter().enumerate() {
-                        if i > 0 {
-                            out.push(b',');
-                        }
-                        out.extend_from_slice(b"{\"name\":");
-                        write_string(&r.name, out);
-                        out.extend_from_slice(b",\"image\":");
-                        write_string(&r.image, out);
-                        out.push(b'}');
-                    }
-                    out.push(b']');
+                    compact_pairs(
+                        out,
+                        related,
+                        ["name", "image"],
+                        |out, r| write_string(&r.name, out),
+                        |out, r| write_string(&r.image, out),
+                    );
                 }
             }
         }
@@ -561,13 +586,8 @@ impl JsonSink for Vec<u8> {
         true
     }
 
-    /// A missing value is Go's nil `json.RawMessage`, written `null`.
     fn value(&mut self, p: &Property) -> bool {
-        if p.value.is_empty() {
-            self.extend_from_slice(b"null");
-            return true;
-        }
-        try_write_indented_at(p.value.as_bytes(), PROPERTY_VALUE_DEPTH, self).is_ok()
+        try_write_indented_at(p.json_value().as_bytes(), PROPERTY_VALUE_DEPTH, self).is_ok()
     }
 }
 
