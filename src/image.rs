@@ -261,8 +261,11 @@ pub struct Unpacked {
     pub labels: BTreeMap<String, String>,
     root: Root,
     /// The regular files this run just unpacked (root-relative path: size
-    /// and SHA-256); `None` when the tree came from the cache.
+    /// and file hash); `None` when the tree came from the cache.
     fresh: Option<unpack::Written>,
+    /// A tree from the cache that is to be checked as it is read (see
+    /// [`Puller::unpack_tapped`]).
+    unchecked: Option<tree::Unchecked>,
 }
 
 enum Root {
@@ -287,11 +290,25 @@ impl Unpacked {
     }
 
     /// What the root holds now at `rel` (a `/`-separated root-relative
-    /// path) when this run unpacked it: size and SHA-256 (hex) of the
-    /// regular file; `None` otherwise (no such regular file, or a tree
-    /// read from the cache).
+    /// path) when this run unpacked it: size and
+    /// [`file_hash`](digest::file_hash) of the regular file; `None`
+    /// otherwise (no such regular file, or a tree read from the cache).
     pub fn fresh_file(&self, rel: &str) -> Option<&(u64, String)> {
         self.fresh.as_ref()?.get(rel)
+    }
+
+    /// The cached tree this root is, when it was opened unchecked: its
+    /// reader checks what it reads against the tree's index.
+    pub fn unchecked(&self) -> Option<&tree::Unchecked> {
+        self.unchecked.as_ref()
+    }
+
+    /// Remove the cached tree this root is from the cache (it proved
+    /// damaged as it was read); a later unpack builds it again.
+    pub fn discard(&self, puller: &Puller) {
+        if let (Some(t), Ok(cache)) = (&self.unchecked, puller.blob_cache()) {
+            t.discard(&cache);
+        }
     }
 }
 
@@ -305,7 +322,7 @@ impl Puller {
     /// first); when unpacking fails, its layers, config and manifest are
     /// removed from the cache.
     pub fn unpack(&self, reference: &str) -> Result<Unpacked, String> {
-        self.unpack_tapped(reference, None)
+        self.unpack_tapped(reference, None, false)
     }
 
     /// [`unpack`](Self::unpack), handing each regular file that a layer
@@ -313,10 +330,16 @@ impl Puller {
     /// `configs` label) to `on_file` as soon as it is on disk (see
     /// [`unpack::Tap`]). Nothing is handed over when the tree comes from
     /// the cache, or for other kinds of image.
+    ///
+    /// With `check_as_read`, a tree from the cache is not checked here but
+    /// handed over [`Unpacked::unchecked`]: the caller checks each file as
+    /// it reads it, and [discards](Unpacked::discard) the tree and unpacks
+    /// again when one differs.
     pub fn unpack_tapped(
         &self,
         reference: &str,
         on_file: Option<&unpack::OnFile<'_>>,
+        check_as_read: bool,
     ) -> Result<Unpacked, String> {
         let q = go_quote(reference);
         let pulled = self.get(reference);
@@ -339,11 +362,21 @@ impl Puller {
         {
             let bound = self.opts.cache_max_bytes()?;
             let cache = self.blob_cache()?;
+            if check_as_read && let Some(tree) = tree::open_unchecked(&cache, &key) {
+                tree.touch();
+                return Ok(Unpacked {
+                    labels,
+                    root: Root::Cached(tree.root()),
+                    fresh: None,
+                    unchecked: Some(tree),
+                });
+            }
             if let Some(root) = tree::open(&cache, &key) {
                 return Ok(Unpacked {
                     labels,
                     root: Root::Cached(root),
                     fresh: None,
+                    unchecked: None,
                 });
             }
             // The pull skipped the layers of a tree that has now proved
@@ -369,6 +402,7 @@ impl Puller {
             labels,
             root: Root::Temp(root),
             fresh: Some(written),
+            unchecked: None,
         })
     }
 
@@ -412,6 +446,7 @@ impl Puller {
             labels: pulled.labels.clone(),
             root: Root::Cached(root),
             fresh,
+            unchecked: None,
         })
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use crate::catalog::{self, DeclarativeConfig, LoadOptions, Location, migrate::Level};
@@ -201,11 +201,23 @@ fn render_sqlite(path: &Path, opts: &RenderOptions<'_>, f: &dyn Units) -> Result
 /// The files of a file-based catalog image are parsed as the unpacker
 /// writes them, while the layers still decompress ([`Streamed`]); those
 /// the finished tree holds as they were parsed are then placed in walk
-/// order, the others loaded from disk.
+/// order, the others loaded from disk. A catalog tree from the blob cache
+/// is checked against its index as it is read ([`render_unchecked`]).
 fn render_image(
     reference: &str,
     opts: &RenderOptions<'_>,
     f: &dyn Units,
+) -> Result<(), RenderError> {
+    render_image_checking(reference, opts, f, true)
+}
+
+/// [`render_image`]; `check_as_read` says whether a cached tree may be
+/// checked as it is read (else it is checked whole first).
+fn render_image_checking(
+    reference: &str,
+    opts: &RenderOptions<'_>,
+    f: &dyn Units,
+    check_as_read: bool,
 ) -> Result<(), RenderError> {
     let owned;
     let puller = match opts.images {
@@ -220,10 +232,22 @@ fn render_image(
         let on_file = |rel: &str, data: Vec<u8>, sha: &str| {
             streamed.parse(scope, rel, data, sha, opts, f);
         };
-        puller.unpack_tapped(reference, Some(&on_file))
+        puller.unpack_tapped(reference, Some(&on_file), check_as_read)
     })?;
     match source::image_content(&image, reference)? {
-        ImageContent::Catalog(dir) => streamed.finish(&image, &dir, opts, f),
+        ImageContent::Catalog(dir) => match image.unchecked() {
+            Some(tree) => match render_unchecked(tree, &image, &dir, opts, f) {
+                Some(done) => done,
+                None => {
+                    // Damaged: whatever was rendered from it is dropped, and
+                    // the image unpacked again.
+                    f.renumber(&|_| None);
+                    image.discard(puller);
+                    render_image_checking(reference, opts, f, false)
+                }
+            },
+            None => streamed.finish(&image, &dir, opts, f),
+        },
         ImageContent::Bundle => {
             if !opts.allowed.bundle_images {
                 return Err("cannot render bundle image: not allowed".to_string().into());
@@ -248,6 +272,52 @@ fn finish(
     catalog::prepare_for_render(&mut cfg);
     catalog::migrate::migrate(&mut cfg, opts.migrate)?;
     Ok(cfg)
+}
+
+/// Render the catalog folder `dir` of a tree from the blob cache, checking
+/// each file against the tree's index as it is read (the tree's names and
+/// sizes first, then each file's hash as it is parsed, then the files that
+/// were not read: ignore files, ignored files). `None` when the tree
+/// proves damaged; an error of the render itself is returned only once
+/// the whole tree is checked and intact (a damaged file may well be what
+/// failed to parse).
+fn render_unchecked(
+    tree: &crate::image::tree::Unchecked,
+    image: &crate::image::Unpacked,
+    dir: &Path,
+    opts: &RenderOptions<'_>,
+    f: &dyn Units,
+) -> Option<Result<(), RenderError>> {
+    let rel = |p: &Path| catalog::load::rel_components(image.root(), p).join("/");
+    let under = rel(dir);
+    if tree.check_names(&under).is_err() {
+        // Links to follow, or a difference: settle it by a whole check.
+        return tree
+            .check_all()
+            .ok()
+            .map(|()| render_catalog_dir(dir, opts, f));
+    }
+    let files: Vec<(usize, PathBuf)> = match catalog::load::files_of(dir) {
+        Ok(files) => files.into_iter().enumerate().collect(),
+        Err(e) => return tree.check_all().ok().map(|()| Err(e.into())),
+    };
+    let read: HashSet<String> = files.iter().map(|(_, p)| rel(p)).collect();
+    let damaged = AtomicBool::new(false);
+    let holds = |source: &catalog::load::SourceFile| {
+        let intact = tree.holds(&rel(source.path()), &source.bytes);
+        if !intact {
+            damaged.store(true, Ordering::Relaxed);
+        }
+        intact
+    };
+    let rendered = render_files_checked(&files, opts, f, Some(&holds));
+    if damaged.load(Ordering::Relaxed) || tree.check_rest(&under, &read).is_err() {
+        return None;
+    }
+    match rendered {
+        Ok(()) => Some(Ok(())),
+        Err(e) => tree.check_all().ok().map(|()| Err(e)),
+    }
 }
 
 /// Render one bundle (from a directory or an image) as load unit 0.
@@ -285,6 +355,17 @@ fn render_files(
     opts: &RenderOptions<'_>,
     f: &dyn Units,
 ) -> Result<(), RenderError> {
+    render_files_checked(files, opts, f, None)
+}
+
+/// [`render_files`], handing over only the units of files that `holds`
+/// accepts as read (a file it refuses fails the render).
+fn render_files_checked(
+    files: &[(usize, PathBuf)],
+    opts: &RenderOptions<'_>,
+    f: &dyn Units,
+    holds: Option<&(dyn Fn(&catalog::load::SourceFile) -> bool + Sync)>,
+) -> Result<(), RenderError> {
     let keep_objects = opts.migrate.needs_objects();
     catalog::load::load_files_read(
         files,
@@ -293,6 +374,12 @@ fn render_files(
             ..Default::default()
         },
         &|i, cfg, source| {
+            if holds.is_some_and(|holds| !holds(source)) {
+                return Err(catalog::LoadError {
+                    message: format!("{}: changed in the cache", source.path().display()),
+                    location: None,
+                });
+            }
             let cfg = finish(cfg, opts).map_err(|message| catalog::LoadError {
                 message,
                 location: None,
@@ -321,7 +408,7 @@ const STREAM_BUDGET: usize = 16 << 20;
 /// Each file the unpacker writes below the catalog folder is parsed,
 /// transformed and handed to the units at once, under a provisional unit
 /// number. When the image is unpacked, the catalog folder is walked as a
-/// directory would be: a file whose content (SHA-256) is the one parsed
+/// directory would be: a file whose content (its file hash) is the one parsed
 /// takes that unit's place; the rest (files a later layer changed, links,
 /// files too large to hand over, files that failed to parse) are loaded
 /// from disk, so errors are reported exactly as for a directory; units of
@@ -329,7 +416,7 @@ const STREAM_BUDGET: usize = 16 << 20;
 #[derive(Default)]
 struct Streamed {
     /// By root-relative path: the latest unit parsed for it, and the
-    /// SHA-256 of what was parsed.
+    /// file hash of what was parsed.
     files: Mutex<HashMap<String, (usize, String)>>,
     /// Units that parsed and were handed over.
     done: Mutex<HashSet<usize>>,

@@ -315,6 +315,11 @@ impl FileStamp {
 }
 
 impl SourceFile {
+    /// The path the file was read from.
+    pub fn path(&self) -> &Path {
+        &self.stamp.path
+    }
+
     /// Read a file, stamped before its first byte is read.
     pub fn read(path: &Path) -> std::io::Result<SourceFile> {
         use std::io::Read;

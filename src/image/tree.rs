@@ -5,17 +5,18 @@
 //! An entry is keyed by the ordered list of its layer digests
 //! ([`key`]) and lives in `<cache>/trees/<algorithm>/<hex>/`: `root/` is the
 //! unpacked file system, `index` lists every file of it with its size and
-//! SHA-256 (and every symlink with its target). An entry is built in the
-//! cache's `tmp/` directory and renamed into place whole, so concurrent runs
-//! never see half an entry; when two runs build the same entry, the first
-//! rename wins and the other run uses it. Before an entry is used, its files
-//! are checked against the index (names, sizes, digests); a damaged entry
-//! is removed and built again.
+//! [`file_hash`](super::digest::file_hash) (BLAKE3), and every symlink with
+//! its target. An entry is built in the cache's `tmp/` directory and
+//! renamed into place whole, so concurrent runs never see half an entry;
+//! when two runs build the same entry, the first rename wins and the other
+//! run uses it. Before an entry is used, its files are checked against the
+//! index (names, sizes, hashes); a damaged entry is removed and built
+//! again.
 //!
 //! The store is bounded ([`evict`]): least recently used entries (trees
 //! and blobs) go first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::cache::BlobCache;
-use super::digest::Digest;
+use super::digest::{Digest, file_hash};
 use super::unpack::{Layer, Written};
 
 /// The default bound on the cache directory (`--cache-max-size`).
@@ -33,14 +34,16 @@ pub const DEFAULT_MAX_CACHE_BYTES: u64 = 5 << 30;
 
 const INDEX: &str = "index";
 const ROOT: &str = "root";
-const INDEX_VERSION: u32 = 1;
+/// 2: file hashes are BLAKE3 (1: SHA-256; such entries are rebuilt).
+const INDEX_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 struct Index {
     version: u32,
     /// Total bytes of the regular files.
     bytes: u64,
-    /// Regular files by root-relative path: (size, sha256 hex).
+    /// Regular files by root-relative path: (size,
+    /// [`file_hash`](super::digest::file_hash)).
     files: BTreeMap<String, (u64, String)>,
     /// Symlinks by root-relative path: their target.
     links: BTreeMap<String, String>,
@@ -79,27 +82,153 @@ fn entry_dir(cache: &BlobCache, key: &Digest) -> PathBuf {
 /// The root of the stored tree `key`, checked against its index; `None`
 /// when there is none. A tree that fails the check is removed.
 pub fn open(cache: &BlobCache, key: &Digest) -> Option<PathBuf> {
-    let dir = entry_dir(cache, key);
-    let index_path = dir.join(INDEX);
-    let data = fs::read(&index_path).ok()?;
-    let checked = serde_json::from_slice::<Index>(&data)
-        .map_err(|e| e.to_string())
-        .and_then(|index| {
-            if index.version != INDEX_VERSION {
-                return Err("index version".into());
-            }
-            let found = scan(&dir.join(ROOT), &Written::new())?;
-            if found != index {
-                return Err("content differs from its index".into());
-            }
-            Ok(())
-        });
-    if checked.is_err() {
-        remove(cache, &dir);
+    let tree = open_unchecked(cache, key)?;
+    if tree.check_all().is_err() {
+        tree.discard(cache);
         return None;
     }
-    touch(&index_path);
-    Some(dir.join(ROOT))
+    tree.touch();
+    Some(tree.root())
+}
+
+/// The stored tree `key` with its index read but none of its files: for a
+/// reader that checks each file as it reads it ([`Unchecked::holds`]), so
+/// that a warm render reads the catalog once, not once to check it and
+/// again to parse it. `None` when there is no such tree (one with an
+/// unreadable index, or an index of another version, is removed).
+pub fn open_unchecked(cache: &BlobCache, key: &Digest) -> Option<Unchecked> {
+    let dir = entry_dir(cache, key);
+    let data = fs::read(dir.join(INDEX)).ok()?;
+    match serde_json::from_slice::<Index>(&data) {
+        Ok(index) if index.version == INDEX_VERSION => Some(Unchecked { dir, index }),
+        _ => {
+            remove(cache, &dir);
+            None
+        }
+    }
+}
+
+/// A stored tree not checked yet against its index (see [`open_unchecked`]).
+pub struct Unchecked {
+    dir: PathBuf,
+    index: Index,
+}
+
+impl Unchecked {
+    pub fn root(&self) -> PathBuf {
+        self.dir.join(ROOT)
+    }
+
+    /// Mark the entry used now.
+    pub fn touch(&self) {
+        touch(&self.dir.join(INDEX));
+    }
+
+    /// Remove the entry from the cache (it proved damaged).
+    pub fn discard(&self, cache: &BlobCache) {
+        remove(cache, &self.dir);
+    }
+
+    /// Every file hashed and the whole tree compared with the index.
+    pub fn check_all(&self) -> Result<(), String> {
+        let found = scan(&self.root(), &Written::new())?;
+        if found != self.index {
+            return Err("content differs from its index".into());
+        }
+        Ok(())
+    }
+
+    /// Compare the folder `under` (root-relative, `/`-separated; empty for
+    /// the whole root) with the index by names and sizes, reading no file:
+    /// the first half of checking it as it is read. Err when they differ,
+    /// and when the folder holds or lies below a symbolic link (a link's
+    /// target is checked under another name: check the whole tree then).
+    pub fn check_names(&self, under: &str) -> Result<(), String> {
+        let prefix = folder_prefix(under);
+        let linked =
+            self.index.links.keys().any(|l| {
+                l == under || l.starts_with(&prefix) || prefix.starts_with(&format!("{l}/"))
+            });
+        if linked {
+            return Err("symbolic link in the catalog folder".into());
+        }
+        let root = self.root();
+        let dir = root.join(under);
+        let mut found = 0usize;
+        if dir.exists() {
+            for entry in walkdir::WalkDir::new(&dir).follow_links(false) {
+                let entry = entry.map_err(|e| format!("read tree {}: {e}", dir.display()))?;
+                let ft = entry.file_type();
+                if ft.is_dir() {
+                    continue;
+                }
+                let rel = entry
+                    .path()
+                    .strip_prefix(&root)
+                    .ok()
+                    .and_then(Path::to_str)
+                    .ok_or_else(|| format!("{}: name is not UTF-8", entry.path().display()))?;
+                let size = entry
+                    .metadata()
+                    .map_err(|e| format!("stat {}: {e}", entry.path().display()))?
+                    .len();
+                match self.index.files.get(rel) {
+                    Some((n, _)) if ft.is_file() && *n == size => found += 1,
+                    _ => return Err(format!("{rel}: not the file the index lists")),
+                }
+            }
+        }
+        if found != self.files_under(under).count() {
+            return Err("a file of the index is missing".into());
+        }
+        Ok(())
+    }
+
+    /// Whether `data` is what the index holds at `rel` (root-relative,
+    /// `/`-separated).
+    pub fn holds(&self, rel: &str, data: &[u8]) -> bool {
+        self.index
+            .files
+            .get(rel)
+            .is_some_and(|(n, h)| *n == data.len() as u64 && *h == file_hash(data))
+    }
+
+    /// Hash and compare the files of the folder `under` that are not in
+    /// `read` (the second half, for files the reader did not read).
+    pub fn check_rest(&self, under: &str, read: &HashSet<String>) -> Result<(), String> {
+        let root = self.root();
+        self.files_under(under)
+            .filter(|(rel, _)| !read.contains(rel.as_str()))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .try_for_each(|(rel, want)| {
+                if hash_file(&root.join(rel))? == *want {
+                    Ok(())
+                } else {
+                    Err(format!("{rel}: content differs from its index"))
+                }
+            })
+    }
+
+    fn files_under<'a>(
+        &'a self,
+        under: &str,
+    ) -> impl Iterator<Item = (&'a String, &'a (u64, String))> + 'a {
+        let prefix = folder_prefix(under);
+        self.index
+            .files
+            .iter()
+            .filter(move |(rel, _)| rel.starts_with(&prefix))
+    }
+}
+
+/// What the root-relative paths below the folder `under` start with.
+fn folder_prefix(under: &str) -> String {
+    if under.is_empty() {
+        String::new()
+    } else {
+        format!("{under}/")
+    }
 }
 
 /// Build the tree `key` with `fill` (which unpacks into the directory it is
@@ -190,7 +319,7 @@ fn scan(root: &Path, known: &Written) -> Result<Index, String> {
 
 fn hash_file(path: &Path) -> Result<(u64, String), String> {
     let mut f = fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
-    let mut h = Digest::of(b"").hasher();
+    let mut h = blake3::Hasher::new();
     let mut buf = vec![0u8; 256 << 10];
     let mut n = 0u64;
     loop {
@@ -203,7 +332,7 @@ fn hash_file(path: &Path) -> Result<(u64, String), String> {
         n += got as u64;
         h.update(&buf[..got]);
     }
-    Ok((n, h.finish().hex().to_string()))
+    Ok((n, h.finalize().to_hex().to_string()))
 }
 
 /// Mark an entry used now, for least-recently-used eviction.
@@ -388,6 +517,51 @@ mod tests {
         assert_eq!(err.unwrap_err(), "boom");
         assert!(open(&cache, &k).is_none());
         assert_eq!(fs::read_dir(cache.root().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn checked_as_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BlobCache::open(Some(dir.path().join("c"))).unwrap();
+        let k = Digest::of(b"k");
+        assert!(open_unchecked(&cache, &k).is_none());
+        let root = build(&cache, &k, |r| {
+            fs::create_dir_all(r.join("configs/p")).unwrap();
+            fs::write(r.join("configs/p/a.json"), b"{}").unwrap();
+            fs::write(r.join("configs/.indexignore"), b"x\n").unwrap();
+            fs::create_dir(r.join("bin")).unwrap();
+            std::os::unix::fs::symlink("../bin", r.join("bin/up")).unwrap();
+            Ok(Written::new())
+        })
+        .unwrap();
+        let tree = open_unchecked(&cache, &k).unwrap();
+        assert_eq!(tree.root(), root);
+        tree.check_names("configs").unwrap();
+        assert!(tree.holds("configs/p/a.json", b"{}"));
+        assert!(!tree.holds("configs/p/a.json", b"[]"));
+        assert!(!tree.holds("configs/p/b.json", b"{}"));
+        let read: HashSet<String> = ["configs/p/a.json".to_string()].into();
+        tree.check_rest("configs", &read).unwrap();
+        // A link in or above the folder: names alone do not settle it.
+        assert!(tree.check_names("bin").is_err());
+        assert!(tree.check_names("").is_err());
+        // A file that was not read is hashed.
+        fs::write(root.join("configs/.indexignore"), b"y\n").unwrap();
+        tree.check_names("configs").unwrap();
+        assert!(tree.check_rest("configs", &read).is_err());
+        fs::write(root.join("configs/.indexignore"), b"x\n").unwrap();
+        // Added, grown and removed files are seen by name and size.
+        fs::write(root.join("configs/p/b.json"), b"{}").unwrap();
+        assert!(tree.check_names("configs").is_err());
+        fs::remove_file(root.join("configs/p/b.json")).unwrap();
+        fs::write(root.join("configs/p/a.json"), b"{ }").unwrap();
+        assert!(tree.check_names("configs").is_err());
+        fs::remove_file(root.join("configs/p/a.json")).unwrap();
+        assert!(tree.check_names("configs").is_err());
+        assert!(tree.check_all().is_err());
+        tree.discard(&cache);
+        assert!(open_unchecked(&cache, &k).is_none());
+        assert!(!root.exists());
     }
 
     #[test]

@@ -19,9 +19,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use super::digest::{Digest, HashingWriter, VerifyingReader};
-
-static SHA256: std::sync::LazyLock<Digest> = std::sync::LazyLock::new(|| Digest::of(b""));
+use super::digest::{Digest, HashingWriter, VerifyingReader, file_hash};
 
 /// One layer to apply: a local file and what its parent said about it.
 #[derive(Debug, Clone)]
@@ -41,7 +39,7 @@ pub fn apply_layers(layers: &[Layer], root: &Path, max_bytes: u64) -> Result<(),
 }
 
 /// What a [`Tap`] is told of a file: its root-relative path
-/// (`/`-separated), its bytes, and their SHA-256 (hex).
+/// (`/`-separated), its bytes, and their [`file_hash`].
 pub type OnFile<'a> = dyn Fn(&str, Vec<u8>, &str) + Sync + 'a;
 
 /// Hands the regular files a layer writes below one folder to a reader as
@@ -68,7 +66,7 @@ impl Tap<'_> {
 }
 
 /// The regular files a set of layers left in the root, by root-relative
-/// path (`/`-separated): their size and SHA-256 (hex), computed as they
+/// path (`/`-separated): their size and [`file_hash`], computed as they
 /// were written.
 pub type Written = HashMap<String, (u64, String)>;
 
@@ -348,21 +346,18 @@ fn apply_tar(
                     let mut out = out;
                     io::Write::write_all(&mut out, &data).map_err(|e| at(format!("write: {e}")))?;
                     drop(out);
-                    let digest = Digest::of(&data);
-                    written.insert(
-                        rel_key.clone(),
-                        (data.len() as u64, digest.hex().to_string()),
-                    );
-                    (tap.on_file)(&rel_key, data, digest.hex());
+                    let hash = file_hash(&data);
+                    written.insert(rel_key.clone(), (data.len() as u64, hash.clone()));
+                    (tap.on_file)(&rel_key, data, &hash);
                 } else {
                     let mut out =
-                        HashingWriter::new(io::BufWriter::with_capacity(256 << 10, out), &SHA256);
+                        HashingWriter::for_file(io::BufWriter::with_capacity(256 << 10, out));
                     io::copy(&mut entry, &mut out).map_err(|e| at(format!("write: {e}")))?;
                     let size = out.count;
-                    let (out, digest) = out.finish();
+                    let (out, hash) = out.finish_file();
                     out.into_inner()
                         .map_err(|e| at(format!("write: {}", e.error())))?;
-                    written.insert(rel_key, (size, digest.hex().to_string()));
+                    written.insert(rel_key, (size, hash));
                 }
             }
             tar::EntryType::Symlink => {
@@ -646,7 +641,7 @@ mod tests {
         let root = dir.path().join("root");
         fs::create_dir(&root).unwrap();
         let written = apply_layers_hashed(&[l1, l2], &root, 1 << 30, None).unwrap();
-        let want = |data: &[u8]| (data.len() as u64, Digest::of(data).hex().to_string());
+        let want = |data: &[u8]| (data.len() as u64, file_hash(data));
         let mut expect = Written::new();
         expect.insert("configs/a.json".into(), want(b"{\"a\":2}"));
         expect.insert("configs/c.json".into(), want(b"{\"a\":2}"));

@@ -116,8 +116,66 @@ fn warm_render_reads_the_cached_tree() {
     assert_ok(&again);
     assert_eq!(stdout(&again), stdout(&cold));
     assert!(!t[0].join("root/configs/extra.yaml").exists());
+    // A file changed so that it no longer parses (same size): the parse
+    // error is not believed before the tree is checked whole; it is
+    // rebuilt and the render succeeds.
+    let mut broken = text.clone();
+    broken[4] = b'\t';
+    std::fs::write(&file, &broken).unwrap();
+    let again = env.run(&["render", &r, "--use-http", "-o", "json"]);
+    assert_ok(&again);
+    assert_eq!(stdout(&again), stdout(&cold));
+    assert_eq!(std::fs::read(&file).unwrap(), text);
+    // A file of the tree removed: rebuilt as well.
+    std::fs::remove_file(&file).unwrap();
+    let again = env.run(&["render", &r, "--use-http", "-o", "json"]);
+    assert_ok(&again);
+    assert_eq!(stdout(&again), stdout(&cold));
+    assert_eq!(std::fs::read(&file).unwrap(), text);
+    assert_eq!(trees(&env).len(), 1);
     env.assert_tmp_clean();
     assert!(list(&env.path("cache/images/tmp")).is_empty());
+}
+
+#[test]
+fn warm_render_reports_what_cold_reports() {
+    // A catalog that fails to load: from an intact cached tree, the same
+    // error as from the layers, and the tree stays.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("p")).unwrap();
+    std::fs::write(
+        dir.path().join("p/catalog.json"),
+        b"{\"schema\":\"olm.package\",\"name\":\"p\"}\n{\"schema\": 7}\n",
+    )
+    .unwrap();
+    let reg = registry();
+    registry::push(
+        &reg.http,
+        "imgcache/broken",
+        "v1",
+        &registry::catalog_image(dir.path()),
+    );
+    let r = format!("{}/imgcache/broken:v1", reg.http);
+    let env = Env::new();
+    let cold = env.run(&["render", &r, "--use-http"]);
+    let want = error_text(&cold);
+    assert!(want.contains("catalog.json"), "{want}");
+    let t = trees(&env);
+    assert_eq!(t.len(), 1, "{t:?}");
+    let gets = || {
+        std::fs::read_to_string(&reg.http_log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("\"GET /v2/imgcache/broken/blobs/sha256:"))
+            .count()
+    };
+    let before = gets();
+    assert!(before > 0);
+    let warm = env.run(&["render", &r, "--use-http"]);
+    assert_eq!(error_text(&warm), want);
+    // Not rebuilt: no blob fetched again.
+    assert_eq!(trees(&env), t);
+    assert_eq!(gets(), before);
 }
 
 #[test]
