@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use rayon::prelude::*;
+
 use super::convert::{Deprecated, MBundle, MChannel, MPackage, Model};
 use super::tree::Node;
 use crate::catalog::load::go_quote as q;
@@ -13,8 +15,14 @@ use crate::semver_range::parse_range;
 /// skipped: their missing bundle was already reported by `convert`.
 pub fn validate_model(model: &Model, all: bool) -> Node {
     let mut root = Node::new("invalid index");
-    for pkg in model.packages.values() {
-        root.push_node(validate_package(pkg, all));
+    // Package by package in parallel, the nodes kept in package order.
+    let packages: Vec<&MPackage> = model.packages.values().collect();
+    let nodes: Vec<Node> = packages
+        .par_iter()
+        .map(|pkg| validate_package(pkg, all))
+        .collect();
+    for node in nodes {
+        root.push_node(node);
     }
     root
 }

@@ -19,6 +19,7 @@
 //! §1.4 D5-D6; a deprecated default channel that names no channel is
 //! created empty and then fails `channel-bundles`).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -76,14 +77,15 @@ fn warning(rule: &'static str, message: String, location: Option<&Location>) -> 
     }
 }
 
+/// Borrowed from the property's text unless a field holds an escape.
 #[derive(Deserialize, PartialEq, Eq, Hash)]
-struct Gvk {
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
-    kind: String,
+struct Gvk<'a> {
+    #[serde(default, borrow)]
+    group: Cow<'a, str>,
+    #[serde(default, borrow)]
+    version: Cow<'a, str>,
+    #[serde(default, borrow)]
+    kind: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -400,56 +402,70 @@ fn dependencies(
             package_versions(pkg).into_iter().map(|(_, v)| v).collect(),
         );
     }
-    for (i, b) in cfg.bundles.iter().enumerate() {
-        let loc = sources.bundles.get(i);
-        for p in &b.properties {
-            if p.typ == PROP_GVK_REQUIRED {
-                let Ok(g) = serde_json::from_str::<Gvk>(&p.value) else {
-                    continue;
-                };
-                if !provided.contains(&g) {
-                    out.push(warning(
-                        UNMET_GVK_REQUIRED,
-                        format!(
-                            "bundle {} of package {} requires {}/{} {}, which no bundle of the catalog provides (olm.gvk)",
-                            q(&b.name),
-                            q(&b.package),
-                            g.group,
-                            g.version,
-                            g.kind
-                        ),
-                        loc,
-                    ));
-                }
-            } else if p.typ == PROP_PACKAGE_REQUIRED {
-                let Ok(r) = serde_json::from_str::<PackageRequired>(&p.value) else {
-                    continue;
-                };
-                let why = match (
-                    versions.get(r.package_name.as_str()),
-                    parse_range(&r.version_range),
-                ) {
-                    (None, _) => Some("the package is not in the catalog".to_string()),
-                    (_, Err(e)) => Some(format!("the range does not parse: {e}")),
-                    (Some(vs), Ok(range)) => (!vs.iter().any(|v| range.matches(v)))
-                        .then(|| "no bundle of the package has a version in the range".to_string()),
-                };
-                if let Some(why) = why {
-                    out.push(warning(
-                        UNMET_PACKAGE_REQUIRED,
-                        format!(
-                            "bundle {} of package {} requires package {} in range {}: {why}",
-                            q(&b.name),
-                            q(&b.package),
-                            q(&r.package_name),
-                            q(&r.version_range)
-                        ),
-                        loc,
-                    ));
-                }
+    // Bundle by bundle in parallel, the findings kept in bundle order.
+    let found: Vec<Vec<Diagnostic>> = (cfg.bundles.par_iter().enumerate())
+        .map(|(i, b)| unmet_requirements(b, sources.bundles.get(i), &provided, &versions))
+        .collect();
+    out.extend(found.into_iter().flatten());
+}
+
+/// The `olm.gvk.required` and `olm.package.required` properties of `b`
+/// that nothing in the catalog meets.
+fn unmet_requirements(
+    b: &Bundle,
+    loc: Option<&Location>,
+    provided: &HashSet<Gvk<'_>>,
+    versions: &BTreeMap<&str, Vec<&Version>>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in &b.properties {
+        if p.typ == PROP_GVK_REQUIRED {
+            let Ok(g) = serde_json::from_str::<Gvk>(&p.value) else {
+                continue;
+            };
+            if !provided.contains(&g) {
+                out.push(warning(
+                    UNMET_GVK_REQUIRED,
+                    format!(
+                        "bundle {} of package {} requires {}/{} {}, which no bundle of the catalog provides (olm.gvk)",
+                        q(&b.name),
+                        q(&b.package),
+                        g.group,
+                        g.version,
+                        g.kind
+                    ),
+                    loc,
+                ));
+            }
+        } else if p.typ == PROP_PACKAGE_REQUIRED {
+            let Ok(r) = serde_json::from_str::<PackageRequired>(&p.value) else {
+                continue;
+            };
+            let why = match (
+                versions.get(r.package_name.as_str()),
+                parse_range(&r.version_range),
+            ) {
+                (None, _) => Some("the package is not in the catalog".to_string()),
+                (_, Err(e)) => Some(format!("the range does not parse: {e}")),
+                (Some(vs), Ok(range)) => (!vs.iter().any(|v| range.matches(v)))
+                    .then(|| "no bundle of the package has a version in the range".to_string()),
+            };
+            if let Some(why) = why {
+                out.push(warning(
+                    UNMET_PACKAGE_REQUIRED,
+                    format!(
+                        "bundle {} of package {} requires package {} in range {}: {why}",
+                        q(&b.name),
+                        q(&b.package),
+                        q(&r.package_name),
+                        q(&r.version_range)
+                    ),
+                    loc,
+                ));
             }
         }
     }
+    out
 }
 
 /// One finding for a catalog whose bundles carry their CSV in both forms,
