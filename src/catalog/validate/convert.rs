@@ -197,11 +197,57 @@ pub fn parse_all_properties(cfg: &DeclarativeConfig) -> Vec<(ParsedProps, Option
         .collect()
 }
 
-/// Why a bundle's image references do not parse: its own image, and its
-/// related images by position.
-struct ImageErrors {
+/// A channel's part of the model: its bundles, the names of its entries,
+/// and the first entry named twice.
+struct BuiltChannel {
+    channel: MChannel,
+    names: BTreeSet<String>,
+    duplicate: Option<String>,
+}
+
+fn build_channel(c: &Channel, loc: Option<Location>) -> BuiltChannel {
+    let mut ch = MChannel {
+        name: c.name.clone(),
+        location: loc.clone(),
+        ..Default::default()
+    };
+    let mut names = BTreeSet::new();
+    let mut duplicate = None;
+    for e in c.entries.iter().flatten() {
+        if ch.bundles.contains_key(&e.name) {
+            duplicate.get_or_insert_with(|| e.name.clone());
+            continue;
+        }
+        names.insert(e.name.clone());
+        ch.bundles.insert(
+            e.name.clone(),
+            MBundle {
+                name: e.name.clone(),
+                replaces: e.replaces.clone(),
+                skips: e.skips.clone(),
+                skip_range: e.skip_range.clone(),
+                entry_location: loc.clone(),
+                location: loc.clone(),
+                ..Default::default()
+            },
+        );
+    }
+    BuiltChannel {
+        channel: ch,
+        names,
+        duplicate,
+    }
+}
+
+/// What is worked out of each bundle in parallel before the loop that
+/// checks bundles in order: why its image references do not parse (its own
+/// image, and its related images by position), and its `olm.package`
+/// property's version and release, parsed (when it has exactly one).
+struct Prepared {
     image: Option<String>,
     related: Vec<(usize, String)>,
+    version: Option<Result<Version, String>>,
+    release: Option<Result<Vec<String>, String>>,
 }
 
 /// Build the model of a whole catalog (see [`convert_parts`]).
@@ -277,12 +323,18 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
 
     // Go quirk (§1.4): the set of entries still waiting for a bundle is
     // overwritten per channel, so only each package's last channel is
-    // checked. With `all`, every channel is (see below).
-    let mut waiting: BTreeMap<String, (BTreeSet<String>, Option<Location>)> = BTreeMap::new();
+    // checked: `waiting` names it in `waiting_all`. With `all`, every
+    // channel is (see below).
+    let mut waiting: BTreeMap<&str, usize> = BTreeMap::new();
     let mut waiting_all: Vec<(String, BTreeSet<String>, Option<Location>)> = Vec::new();
     // Which of `waiting_all` are each package's channels.
     let mut waiting_of: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, c) in cfg.channels.iter().enumerate() {
+    // Each channel's part of the model, built in parallel; the loop below
+    // files it, or drops it when the channel fails a check.
+    let built: Vec<BuiltChannel> = (cfg.channels.par_iter().enumerate())
+        .map(|(i, c)| build_channel(c, at(&sources.channels, i)))
+        .collect();
+    for ((i, c), built) in cfg.channels.iter().enumerate().zip(built) {
         let loc = at(&sources.channels, i);
         let Some(pkg) = model.packages.get_mut(&c.package) else {
             fail!(
@@ -313,37 +365,16 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
             );
             continue;
         }
-        let mut ch = MChannel {
-            name: c.name.clone(),
-            location: loc.clone(),
-            ..Default::default()
-        };
-        let mut names = BTreeSet::new();
-        let mut duplicate = None;
-        for e in c.entries.iter().flatten() {
-            if ch.bundles.contains_key(&e.name) {
-                duplicate.get_or_insert_with(|| e.name.clone());
-                continue;
-            }
-            names.insert(e.name.clone());
-            ch.bundles.insert(
-                e.name.clone(),
-                MBundle {
-                    name: e.name.clone(),
-                    replaces: e.replaces.clone(),
-                    skips: e.skips.clone(),
-                    skip_range: e.skip_range.clone(),
-                    entry_location: loc.clone(),
-                    location: loc.clone(),
-                    ..Default::default()
-                },
-            );
-        }
+        let BuiltChannel {
+            channel,
+            names,
+            duplicate,
+        } = built;
         if default_channels.get(c.package.as_str()) == Some(&c.name.as_str()) {
             pkg.has_default_channel = true;
         }
-        pkg.channels.insert(c.name.clone(), ch);
-        waiting.insert(c.package.clone(), (names.clone(), loc.clone()));
+        pkg.channels.insert(c.name.clone(), channel);
+        waiting.insert(c.package.as_str(), waiting_all.len());
         waiting_of
             .entry(c.package.as_str())
             .or_default()
@@ -361,19 +392,26 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
         }
     }
 
-    // Image references are parsed up front, in parallel: each bundle's own
-    // image and its related images, the errors kept by position.
-    let image_errors: Vec<ImageErrors> = cfg
+    // Image references, versions and releases are parsed up front, in
+    // parallel, the results kept by position.
+    let mut prepared: Vec<Prepared> = cfg
         .bundles
         .par_iter()
         .map(|b| {
             let parse = |image: &str| crate::image::reference::parse_normalized_named(image).err();
-            ImageErrors {
+            let pp = b
+                .props
+                .packages
+                .first()
+                .filter(|_| b.props.packages.len() == 1);
+            Prepared {
                 image: (!b.image.is_empty()).then(|| parse(b.image)).flatten(),
                 related: (b.related_images.iter().enumerate())
                     .filter(|(_, r)| !r.image.is_empty())
                     .filter_map(|(j, r)| parse(&r.image).map(|e| (j, e)))
                     .collect(),
+                version: pp.map(|pp| parse_version(&pp.version).map_err(|e| e.to_string())),
+                release: pp.map(|pp| parse_release(&pp.release)),
             }
         })
         .collect();
@@ -441,7 +479,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 q(&pp.package_name)
             );
         }
-        if let Some(e) = &image_errors[i].image {
+        let prep = &mut prepared[i];
+        if let Some(e) = &prep.image {
             fail!(
                 "image-reference",
                 loc.clone(),
@@ -451,7 +490,7 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 q(b.image)
             );
         }
-        for (j, e) in &image_errors[i].related {
+        for (j, e) in &prep.related {
             fail!(
                 "image-reference",
                 loc.clone(),
@@ -462,9 +501,10 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
             );
         }
         if let Some(pp) = props.packages.first().filter(|_| props.packages.len() == 1) {
-            match parse_version(&pp.version) {
-                Ok(v) => version = Some(v),
-                Err(e) => fail!(
+            match prep.version.take() {
+                None => {}
+                Some(Ok(v)) => version = Some(v),
+                Some(Err(e)) => fail!(
                     "bundle-version",
                     loc.clone(),
                     "error parsing bundle {} version {}: {e}",
@@ -472,9 +512,10 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                     q(&pp.version)
                 ),
             }
-            match parse_release(&pp.release) {
-                Ok(r) => release = r,
-                Err(e) => fail!(
+            match prep.release.take() {
+                None => {}
+                Some(Ok(r)) => release = r,
+                Some(Err(e)) => fail!(
                     "bundle-release",
                     loc.clone(),
                     "error parsing bundle {} release version {}: {e}",
@@ -485,9 +526,6 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
         }
         for &k in waiting_of.get(b.package).into_iter().flatten() {
             waiting_all[k].1.remove(b.name);
-        }
-        if let Some((names, _)) = waiting.get_mut(b.package) {
-            names.remove(b.name);
         }
         let pkg = model.packages.get_mut(b.package).expect("checked above");
         let mut found = false;
@@ -530,7 +568,8 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
         }
     } else {
         // Go ranges over a map here; we take packages in name order.
-        for (pkg, (names, loc)) in &waiting {
+        for &k in waiting.values() {
+            let (pkg, names, loc) = &waiting_all[k];
             if !names.is_empty() {
                 let list: Vec<&str> = names.iter().map(String::as_str).collect();
                 fail!(
