@@ -297,6 +297,13 @@ impl Unpacked {
         self.fresh.as_ref()?.get(rel)
     }
 
+    /// `path` (below the root) named as the unpacker, the tree index and
+    /// [`fresh_file`](Self::fresh_file) name files: root-relative,
+    /// `/`-separated.
+    pub fn rel_name(&self, path: &Path) -> String {
+        crate::catalog::load::rel_components(self.root(), path).join("/")
+    }
+
     /// The cached tree this root is, when it was opened unchecked: its
     /// reader checks what it reads against the tree's index.
     pub fn unchecked(&self) -> Option<&tree::Unchecked> {

@@ -288,8 +288,7 @@ fn render_unchecked(
     opts: &RenderOptions<'_>,
     f: &dyn Units,
 ) -> Option<Result<(), RenderError>> {
-    let rel = |p: &Path| catalog::load::rel_components(image.root(), p).join("/");
-    let under = rel(dir);
+    let under = image.rel_name(dir);
     if tree.check_names(&under).is_err() {
         // Links to follow, or a difference: settle it by a whole check.
         return tree
@@ -301,10 +300,10 @@ fn render_unchecked(
         Ok(files) => files.into_iter().enumerate().collect(),
         Err(e) => return tree.check_all().ok().map(|()| Err(e.into())),
     };
-    let read: HashSet<String> = files.iter().map(|(_, p)| rel(p)).collect();
+    let read: HashSet<String> = files.iter().map(|(_, p)| image.rel_name(p)).collect();
     let damaged = AtomicBool::new(false);
     let holds = |source: &catalog::load::SourceFile| {
-        let intact = tree.holds(&rel(source.path()), &source.bytes);
+        let intact = tree.holds(&image.rel_name(source.path()), &source.bytes);
         if !intact {
             damaged.store(true, Ordering::Relaxed);
         }
@@ -498,8 +497,7 @@ impl Streamed {
         let mut place = HashMap::new();
         let mut rest = Vec::new();
         for (i, file) in catalog::load::files_of(dir)?.into_iter().enumerate() {
-            // Named as the unpacker names files (`/`-separated, from the root).
-            let rel = catalog::load::rel_components(image.root(), &file).join("/");
+            let rel = image.rel_name(&file);
             let same = parsed.get(&rel).and_then(|(unit, sha)| {
                 let (_, now) = image.fresh_file(&rel)?;
                 (done.contains(unit) && now == sha).then_some(*unit)

@@ -18,7 +18,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -26,7 +25,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::cache::BlobCache;
-use super::digest::{Digest, file_hash};
+use super::digest::{Digest, file_hash, file_hash_read};
 use super::unpack::{Layer, Written};
 
 /// The default bound on the cache directory (`--cache-max-size`).
@@ -317,22 +316,10 @@ fn scan(root: &Path, known: &Written) -> Result<Index, String> {
     })
 }
 
+/// A file's size and [`file_hash`].
 fn hash_file(path: &Path) -> Result<(u64, String), String> {
-    let mut f = fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
-    let mut h = blake3::Hasher::new();
-    let mut buf = vec![0u8; 256 << 10];
-    let mut n = 0u64;
-    loop {
-        let got = f
-            .read(&mut buf)
-            .map_err(|e| format!("read {}: {e}", path.display()))?;
-        if got == 0 {
-            break;
-        }
-        n += got as u64;
-        h.update(&buf[..got]);
-    }
-    Ok((n, h.finalize().to_hex().to_string()))
+    let f = fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
+    file_hash_read(f).map_err(|e| format!("read {}: {e}", path.display()))
 }
 
 /// Mark an entry used now, for least-recently-used eviction.

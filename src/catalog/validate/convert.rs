@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use semver::Version;
 
 use super::Diagnostic;
-use super::props::ParsedProps;
 use super::props::parse_properties;
+use super::props::{PackageProp, ParsedProps};
 use crate::catalog::load::go_quote as q;
 use crate::catalog::{
     Bundle, Channel, DeclarativeConfig, Deprecation, Location, PROP_BUNDLE_OBJECT, Package,
@@ -242,12 +242,23 @@ fn build_channel(c: &Channel, loc: Option<Location>) -> BuiltChannel {
 /// What is worked out of each bundle in parallel before the loop that
 /// checks bundles in order: why its image references do not parse (its own
 /// image, and its related images by position), and its `olm.package`
-/// property's version and release, parsed (when it has exactly one).
-struct Prepared {
+/// property with its version and release parsed (when it has exactly one).
+struct Prepared<'a> {
     image: Option<String>,
     related: Vec<(usize, String)>,
-    version: Option<Result<Version, String>>,
-    release: Option<Result<Vec<String>, String>>,
+    package: Option<ParsedPackage<'a>>,
+}
+
+/// A bundle's single `olm.package` property, its version and release parsed.
+struct ParsedPackage<'a> {
+    prop: &'a PackageProp,
+    version: Result<Version, String>,
+    release: Result<Vec<String>, String>,
+}
+
+/// A bundle's `olm.package` property, when it has exactly one.
+fn single_package(props: &ParsedProps) -> Option<&PackageProp> {
+    props.packages.first().filter(|_| props.packages.len() == 1)
 }
 
 /// Build the model of a whole catalog (see [`convert_parts`]).
@@ -399,19 +410,17 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
         .par_iter()
         .map(|b| {
             let parse = |image: &str| crate::image::reference::parse_normalized_named(image).err();
-            let pp = b
-                .props
-                .packages
-                .first()
-                .filter(|_| b.props.packages.len() == 1);
             Prepared {
                 image: (!b.image.is_empty()).then(|| parse(b.image)).flatten(),
                 related: (b.related_images.iter().enumerate())
                     .filter(|(_, r)| !r.image.is_empty())
                     .filter_map(|(j, r)| parse(&r.image).map(|e| (j, e)))
                     .collect(),
-                version: pp.map(|pp| parse_version(&pp.version).map_err(|e| e.to_string())),
-                release: pp.map(|pp| parse_release(&pp.release)),
+                package: single_package(b.props).map(|prop| ParsedPackage {
+                    prop,
+                    version: parse_version(&prop.version).map_err(|e| e.to_string()),
+                    release: parse_release(&prop.release),
+                }),
             }
         })
         .collect();
@@ -468,7 +477,7 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 props.packages.len()
             );
         }
-        if let Some(pp) = props.packages.first().filter(|_| props.packages.len() == 1)
+        if let Some(pp) = single_package(props)
             && b.package != pp.package_name
         {
             fail!(
@@ -500,11 +509,11 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                 q(&b.related_images[*j].image)
             );
         }
-        if let Some(pp) = props.packages.first().filter(|_| props.packages.len() == 1) {
-            match prep.version.take() {
-                None => {}
-                Some(Ok(v)) => version = Some(v),
-                Some(Err(e)) => fail!(
+        if let Some(parsed) = prep.package.take() {
+            let pp = parsed.prop;
+            match parsed.version {
+                Ok(v) => version = Some(v),
+                Err(e) => fail!(
                     "bundle-version",
                     loc.clone(),
                     "error parsing bundle {} version {}: {e}",
@@ -512,10 +521,9 @@ pub fn convert_parts(cfg: Parts, sources: &SourceMap, all: bool) -> (Model, Vec<
                     q(&pp.version)
                 ),
             }
-            match prep.release.take() {
-                None => {}
-                Some(Ok(r)) => release = r,
-                Some(Err(e)) => fail!(
+            match parsed.release {
+                Ok(r) => release = r,
+                Err(e) => fail!(
                     "bundle-release",
                     loc.clone(),
                     "error parsing bundle {} release version {}: {e}",
